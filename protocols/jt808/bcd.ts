@@ -1,0 +1,87 @@
+/**
+ * BCD and time helpers (SPEC §2, §4.4, §5.1).
+ */
+
+/** Hex digits of `buf[start, end)`; for real BCD this is the decimal digit string. Never throws. */
+export function bcdDigits(buf: Uint8Array, start: number, end: number): string {
+  return Buffer.prototype.toString.call(buf, 'hex', start, end);
+}
+
+/**
+ * The canonical terminal id used everywhere in the API and storage: the BCD digit string with leading
+ * zeros stripped, so the 2013 form `013800138000` and the 2019 form `00000000013800138000` are one
+ * terminal. Non-BCD ids (binary IMEI, letters in a nibble; SPEC §4.4) are kept as the full hex string
+ * (lower case), never stripped, so they cannot collide with a stripped digit string of another length.
+ */
+export function canonicalTerminalId(phoneHex: string): string {
+  let i = 0;
+  const n = phoneHex.length;
+  let digitsOnly = true;
+  for (let k = 0; k < n; k++) {
+    const c = phoneHex.charCodeAt(k);
+    if (c < 48 || c > 57) {
+      digitsOnly = false;
+      break;
+    }
+  }
+  if (!digitsOnly) return phoneHex.toLowerCase();
+  while (i < n - 1 && phoneHex.charCodeAt(i) === 48) i++;
+  return i === 0 ? phoneHex : phoneHex.slice(i);
+}
+
+/**
+ * Normalises an id typed by a user (API path, CSV, CLI): digits with or without leading zeros, or a
+ * hex id. Returns undefined when the text cannot be a terminal id.
+ */
+export function normaliseTerminalIdInput(text: string): string | undefined {
+  const t = text.trim();
+  if (t.length === 0 || t.length > 20) return undefined;
+  if (/^[0-9]+$/.test(t)) return canonicalTerminalId(t);
+  if (/^[0-9a-fA-F]+$/.test(t) && t.length % 2 === 0) return t.toLowerCase();
+  return undefined;
+}
+
+/** Writes a digit string as BCD[byteLength], left-padded with zeros. Throws on programmer error. */
+export function writeBcd(target: Uint8Array, offset: number, digits: string, byteLength: number): void {
+  const width = byteLength * 2;
+  if (digits.length > width) throw new RangeError(`BCD value "${digits}" longer than ${width} digits`);
+  if (!/^[0-9a-fA-F]*$/.test(digits)) throw new RangeError(`BCD value "${digits}" is not hex digits`);
+  const padded = digits.padStart(width, '0');
+  for (let i = 0; i < byteLength; i++) target[offset + i] = parseInt(padded.substr(i * 2, 2), 16);
+}
+
+function bcdByte(b: number): number {
+  const hi = b >> 4;
+  const lo = b & 0x0f;
+  if (hi > 9 || lo > 9) return -1;
+  return hi * 10 + lo;
+}
+
+/**
+ * Reads a BCD[6] time `YY MM DD hh mm ss` in the terminal's zone (UTC offset in minutes, JT808 default
+ * +480 = GMT+8) and returns epoch milliseconds UTC. Returns null for the all-zero or otherwise invalid
+ * times unpositioned terminals send (SPEC §5.1), and -1 for non-BCD bytes (a decode error).
+ */
+export function readBcdTime(buf: Uint8Array, offset: number, utcOffsetMinutes: number): number | null {
+  const yy = bcdByte(buf[offset]);
+  const mo = bcdByte(buf[offset + 1]);
+  const dd = bcdByte(buf[offset + 2]);
+  const hh = bcdByte(buf[offset + 3]);
+  const mi = bcdByte(buf[offset + 4]);
+  const ss = bcdByte(buf[offset + 5]);
+  if ((yy | mo | dd | hh | mi | ss) < 0) return -1;
+  if (mo < 1 || mo > 12 || dd < 1 || dd > 31 || hh > 23 || mi > 59 || ss > 59) return null;
+  const ms = Date.UTC(2000 + yy, mo - 1, dd, hh, mi, ss);
+  // Reject days that do not exist (Feb 30 would otherwise roll into March).
+  if (new Date(ms).getUTCDate() !== dd) return null;
+  return ms - utcOffsetMinutes * 60_000;
+}
+
+/** Writes epoch milliseconds as BCD[6] local time at the given UTC offset (minutes). */
+export function writeBcdTime(target: Uint8Array, offset: number, epochMs: number, utcOffsetMinutes: number): void {
+  const d = new Date(epochMs + utcOffsetMinutes * 60_000);
+  const year = d.getUTCFullYear();
+  if (year < 2000 || year > 2099) throw new RangeError(`time ${d.toISOString()} outside the BCD[6] range 2000-2099`);
+  const parts = [year - 2000, d.getUTCMonth() + 1, d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()];
+  for (let i = 0; i < 6; i++) target[offset + i] = ((parts[i] / 10) | 0) * 16 + (parts[i] % 10);
+}
