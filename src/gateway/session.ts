@@ -1,0 +1,453 @@
+/**
+ * One terminal connection: frame splitting, header checks, session rules (register, authenticate,
+ * takeover, idle and pre-auth timeouts), spooling and answers (SPEC §8–9). Only the session writes to
+ * its socket. It takes any Duplex, so tests can drive it without a network.
+ */
+import type { Duplex } from 'node:stream';
+import {
+  FrameSplitter,
+  decodePacket,
+  encodePacket,
+  replyHeader,
+  type DecodeErrorCode,
+  type Header,
+} from '../../protocols/jt808/index.js';
+import { decode0100, decode0102, encode8100 } from '../../protocols/jt808/messages/register.js';
+import { encode8001, encode8003, encode8004 } from '../../protocols/jt808/messages/general.js';
+import { encode8800 } from '../../protocols/jt808/messages/multimedia.js';
+import { Reassembler } from '../../protocols/jt808/subpackage.js';
+import { FLAG_AUTHENTICATED, FLAG_BAD_CHECKSUM, FLAG_FRAGMENT, FLAG_REASSEMBLED, recordSize, writeRecord } from '../decode/record.js';
+import type { AckGate, HeldReplies } from './ack-gate.js';
+import { classify, RESULT_FAILURE, RESULT_MESSAGE_ERROR, RESULT_OK, RESULT_UNSUPPORTED } from './message-classes.js';
+import type { SessionTable } from './session-table.js';
+import type { TerminalRegistry } from './terminal-registry.js';
+import type { GatewayLogger, GatewayMetrics, GatewaySettings, SessionState, SpoolWriter } from './types.js';
+
+/** Everything sessions share; built once by the server. */
+export interface GatewayContext {
+  settings: GatewaySettings;
+  spool: SpoolWriter;
+  gate: AckGate;
+  registry: TerminalRegistry;
+  sessions: SessionTable<Session>;
+  metrics: GatewayMetrics;
+  log: GatewayLogger;
+  now(): number;
+  /** Reused record buffer: the spool copies on append. */
+  scratch: Buffer;
+}
+
+const PAUSE_SPOOL = 1;
+const PAUSE_DRAIN = 2;
+
+const MSG_TIME_QUERY = 0x0004;
+const MSG_MEDIA_DATA = 0x0801;
+const MSG_LOGOUT = 0x0003;
+
+export class Session implements HeldReplies {
+  terminalId: string | null = null;
+  state: SessionState = 'connected';
+  readonly openedAtMs: number;
+  lastSeenMs: number;
+  /** Protocol layout of the last frame ('2013' also covers 2011). */
+  layout: '2013' | '2019' | null = null;
+  protocolVersion: number | null = null;
+
+  private readonly splitter: FrameSplitter;
+  private readonly reassembler: Reassembler;
+  private serialOut = 0;
+  private lastPosition = 0;
+  private readonly heldPositions: number[] = [];
+  private readonly heldFrames: Buffer[] = [];
+  private outbox: Buffer[] = [];
+  private closed = false;
+  private pauseReasons = 0;
+  private authTimer: NodeJS.Timeout | null = null;
+  private drainTimer: NodeJS.Timeout | null = null;
+  private fragmentTimer: NodeJS.Timeout | null = null;
+  private lastHeader: Header | null = null;
+  private inData = false;
+
+  constructor(
+    readonly connectionId: number,
+    readonly remote: string,
+    private readonly socket: Duplex & { setTimeout?(ms: number): unknown },
+    private readonly ctx: GatewayContext,
+  ) {
+    const s = ctx.settings;
+    this.openedAtMs = ctx.now();
+    this.lastSeenMs = this.openedAtMs;
+    this.splitter = new FrameSplitter(s.maxFrameBytes);
+    this.reassembler = new Reassembler({ timeoutMs: s.subpackageTimeoutMs, maxBytes: s.subpackageMaxBytes, maxSets: 16 });
+    ctx.metrics.sessionState(null, 'connected');
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err: Error) => this.close(`socket error: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
+    socket.on('close', () => this.close('peer closed'));
+    socket.on('drain', () => this.resume(PAUSE_DRAIN));
+    if (s.idleTimeoutMs > 0 && socket.setTimeout) {
+      socket.setTimeout(s.idleTimeoutMs);
+      socket.on('timeout', () => this.close('idle'));
+    }
+    if (s.requireAuth && s.authTimeoutMs > 0) {
+      this.authTimer = setTimeout(() => this.close('not authenticated in time'), s.authTimeoutMs);
+      this.authTimer.unref();
+    }
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  get heldReplies(): number {
+    return this.heldFrames.length;
+  }
+
+  // ---- input ---------------------------------------------------------------------------------
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    this.lastSeenMs = this.ctx.now();
+    this.inData = true;
+    try {
+      this.splitter.push(chunk, this);
+    } catch (err) {
+      // A bug must cost one connection, never the process.
+      this.ctx.log.error({ err, conn: this.connectionId, terminal: this.terminalId }, 'session failed on input');
+      this.close('internal error');
+    } finally {
+      this.inData = false;
+    }
+    this.flushOutbox();
+  }
+
+  /** FrameSplitter callback: one unescaped frame (a view valid during this call). */
+  frame(unescaped: Buffer): void {
+    const decoded = decodePacket(unescaped);
+    if (!decoded.ok) {
+      this.badFrame(decoded.code, unescaped);
+      const partial = (decoded as { header?: Header }).header;
+      if (partial) this.answerGeneral(partial, RESULT_MESSAGE_ERROR, this.lastPosition);
+      return;
+    }
+    const { header, body } = decoded.value;
+    this.ctx.metrics.frame(header.msgId);
+    this.lastHeader = header;
+    this.layout = header.layout;
+    this.protocolVersion = header.protocolVersion;
+    let flags = 0;
+    if (!decoded.value.checksumOk) {
+      this.badFrame('BAD_CHECKSUM', unescaped);
+      if (this.ctx.settings.checksum === 'strict') {
+        this.answerGeneral(header, RESULT_MESSAGE_ERROR, this.lastPosition);
+        return;
+      }
+      flags |= FLAG_BAD_CHECKSUM;
+    }
+    if (header.encryption !== 0) {
+      // RSA bodies need per-terminal keys we do not hold: say "not supported" rather than guess.
+      this.badFrame('ENCRYPTED', unescaped);
+      this.answerGeneral(header, RESULT_UNSUPPORTED, this.lastPosition);
+      return;
+    }
+    if (header.subpackage) this.onFragment(header, body, flags);
+    else this.onMessage(header, body, flags, false);
+  }
+
+  /** FrameSplitter callback: a candidate frame that could not be used. */
+  error(code: DecodeErrorCode, raw: Buffer): void {
+    this.badFrame(code, raw);
+  }
+
+  private badFrame(reason: string, raw: Buffer): void {
+    this.ctx.metrics.badFrame(reason);
+    if (this.ctx.log.isLevelEnabled('debug')) {
+      this.ctx.log.debug({ conn: this.connectionId, terminal: this.terminalId, reason, hex: raw.subarray(0, 64).toString('hex') }, 'bad frame');
+    }
+  }
+
+  // ---- messages ------------------------------------------------------------------------------
+
+  private onMessage(header: Header, body: Buffer, flags: number, reassembled: boolean): void {
+    if (this.terminalId !== null && this.state === 'authenticated' && header.terminalId !== this.terminalId) {
+      // A session authenticated as one terminal cannot speak for another (SECURITY.md).
+      this.ctx.metrics.badFrame('TERMINAL_MISMATCH');
+      this.answerGeneral(header, RESULT_FAILURE, this.lastPosition);
+      return;
+    }
+    const cls = classify(header.msgId);
+    switch (cls) {
+      case 'register':
+        this.onRegister(header, body, flags);
+        return;
+      case 'auth':
+        this.onAuthenticate(header, body, flags);
+        return;
+      case 'link': {
+        // Heartbeat, logout, time query: answered even before auth; spooled once identified, for "last seen".
+        const pos = this.isAuthorised() ? this.spool(header, body, flags | this.authFlag()) : this.lastPosition;
+        if (pos < 0) return;
+        if (header.msgId === MSG_TIME_QUERY) this.answer(header, 0x8004, encode8004(this.ctx.now()), pos, RESULT_OK);
+        else this.answerGeneral(header, RESULT_OK, pos);
+        if (header.msgId === MSG_LOGOUT) this.ctx.log.debug({ conn: this.connectionId, terminal: this.terminalId }, 'logout');
+        return;
+      }
+      case 'data':
+      case 'reply': {
+        if (!this.isAuthorised()) {
+          this.ctx.metrics.badFrame('UNAUTHENTICATED');
+          if (cls === 'data') this.answerGeneral(header, RESULT_FAILURE, this.lastPosition);
+          return;
+        }
+        if (this.terminalId === null) this.identify(header.terminalId);
+        const pos = this.spool(header, body, flags | this.authFlag());
+        if (pos < 0) return;
+        if (cls === 'data') {
+          if (header.msgId === MSG_MEDIA_DATA && reassembled) this.answer(header, 0x8800, encode8800({ mediaId: body.length >= 4 ? body.readUInt32BE(0) : 0 }), pos, RESULT_OK);
+          else if (!reassembled) this.answerGeneral(header, RESULT_OK, pos);
+        }
+        return;
+      }
+      default:
+        this.answerGeneral(header, RESULT_UNSUPPORTED, this.lastPosition);
+    }
+  }
+
+  private isAuthorised(): boolean {
+    return this.state === 'authenticated' || !this.ctx.settings.requireAuth;
+  }
+
+  private authFlag(): number {
+    return this.state === 'authenticated' ? FLAG_AUTHENTICATED : 0;
+  }
+
+  /** Binds this connection to a terminal id (takeover of any older connection). */
+  private identify(terminalId: string): void {
+    if (this.terminalId !== null && this.terminalId !== terminalId) this.ctx.sessions.release(this.terminalId, this);
+    this.terminalId = terminalId;
+    this.ctx.sessions.claim(terminalId, this);
+  }
+
+  private setState(next: SessionState): void {
+    if (next === this.state) return;
+    this.ctx.metrics.sessionState(this.state, next);
+    this.state = next;
+  }
+
+  private onRegister(header: Header, body: Buffer, flags: number): void {
+    const reg = decode0100(body, { layout: header.layout, utcOffsetMinutes: this.ctx.settings.utcOffsetMinutes });
+    if (!reg.ok) {
+      this.ctx.metrics.badFrame(`0100_${reg.code}`);
+      this.answerGeneral(header, RESULT_MESSAGE_ERROR, this.lastPosition);
+      return;
+    }
+    const pos = this.spool(header, body, flags);
+    if (pos < 0) return;
+    const v = reg.value;
+    const info = { plate: v.plate, plateColor: v.plateColor, makerId: v.makerId, model: v.model, deviceId: v.terminalId, version: v.version };
+    const serial = header.serial;
+    this.ctx.registry.register(header.terminalId, info, this.ctx.now()).then(
+      (outcome) => {
+        if (this.closed) return;
+        if (outcome.result === 0 && this.state === 'connected') this.setState('registered');
+        const authCode = outcome.result === 0 ? outcome.authCode : undefined;
+        this.answer(header, 0x8100, encode8100({ replySerial: serial, result: outcome.result, authCode }), pos, outcome.result);
+        if (!this.inData) this.flushOutbox();
+      },
+      (err: unknown) => {
+        // Not persisted → not answered: the terminal retries the registration.
+        this.ctx.log.error({ err, conn: this.connectionId, terminal: header.terminalId }, 'registration could not be saved');
+      },
+    );
+  }
+
+  private onAuthenticate(header: Header, body: Buffer, flags: number): void {
+    const auth = decode0102(body, { layout: header.layout, utcOffsetMinutes: this.ctx.settings.utcOffsetMinutes });
+    if (!auth.ok) {
+      this.ctx.metrics.badFrame(`0102_${auth.code}`);
+      this.answerGeneral(header, RESULT_MESSAGE_ERROR, this.lastPosition);
+      return;
+    }
+    if (!this.ctx.registry.verify(header.terminalId, auth.value.authCode)) {
+      this.ctx.metrics.badFrame('AUTH_FAILED');
+      this.ctx.log.info({ conn: this.connectionId, terminal: header.terminalId, peer: this.remote }, 'authentication failed');
+      this.answerGeneral(header, RESULT_FAILURE, this.lastPosition);
+      return;
+    }
+    if (this.authTimer) {
+      clearTimeout(this.authTimer);
+      this.authTimer = null;
+    }
+    this.identify(header.terminalId);
+    this.setState('authenticated');
+    const pos = this.spool(header, body, flags | FLAG_AUTHENTICATED);
+    if (pos < 0) return;
+    this.answerGeneral(header, RESULT_OK, pos);
+  }
+
+  private onFragment(header: Header, body: Buffer, flags: number): void {
+    if (!this.isAuthorised()) {
+      this.ctx.metrics.badFrame('UNAUTHENTICATED');
+      this.answerGeneral(header, RESULT_FAILURE, this.lastPosition);
+      return;
+    }
+    if (this.terminalId === null) this.identify(header.terminalId);
+    // Each fragment is spooled (raw archive) and acknowledged once durable (SPEC §8: terminals wait for
+    // a 0x8001 per fragment). Only the reassembled message is decoded downstream.
+    const pos = this.spool(header, body, flags | FLAG_FRAGMENT | this.authFlag());
+    if (pos < 0) return;
+    const added = this.reassembler.add(header, body, this.ctx.now());
+    if (added.status === 'rejected') {
+      this.ctx.metrics.badFrame(`FRAGMENT_${added.reason}`);
+      this.answerGeneral(header, RESULT_MESSAGE_ERROR, pos);
+      return;
+    }
+    this.answerGeneral(header, RESULT_OK, pos);
+    if (added.status === 'complete') {
+      const whole: Header = { ...header, serial: added.firstSerial, subpackage: false, packetTotal: 0, packetIndex: 0 };
+      this.onMessage(whole, added.body, flags | FLAG_REASSEMBLED, true);
+    }
+    this.armFragmentTimer();
+  }
+
+  private armFragmentTimer(): void {
+    if (this.fragmentTimer || this.reassembler.pendingSets === 0) return;
+    const every = Math.max(100, Math.floor(this.ctx.settings.subpackageTimeoutMs / 4));
+    this.fragmentTimer = setInterval(() => this.expireFragments(), every);
+    this.fragmentTimer.unref();
+  }
+
+  /** Incomplete fragment sets past their timeout: ask the terminal for the missing pieces (0x8003, SPEC §8). */
+  private expireFragments(): void {
+    const expired = this.reassembler.expire(this.ctx.now());
+    const h = this.lastHeader;
+    for (const e of expired) {
+      if (!h) break;
+      this.answer(h, 0x8003, encode8003({ firstSerial: e.firstSerial, indexes: e.missing }, h.layout), this.lastPosition, RESULT_OK);
+    }
+    if (this.reassembler.pendingSets === 0 && this.fragmentTimer) {
+      clearInterval(this.fragmentTimer);
+      this.fragmentTimer = null;
+    }
+    this.flushOutbox();
+  }
+
+  // ---- spool and answers ---------------------------------------------------------------------
+
+  /** Appends one record; returns its end position or -1 (spool refused: no answer, socket paused). */
+  private spool(header: Header, body: Buffer, flags: number): number {
+    const ctx = this.ctx;
+    let scratch = ctx.scratch;
+    const size = recordSize(header.phoneBcd, body.length);
+    if (size > scratch.length) scratch = Buffer.allocUnsafe(size); // rare: large reassembled bodies
+    const n = writeRecord(
+      scratch,
+      { flags, utcOffsetMinutes: ctx.settings.utcOffsetMinutes, msgId: header.msgId, serial: header.serial, layout: header.layout, phoneBcd: header.phoneBcd },
+      body,
+    );
+    const pos = ctx.spool.append(scratch.subarray(0, n), ctx.now());
+    if (pos < 0) {
+      // Not stored → not answered; the terminal will resend. Stop reading until the spool recovers.
+      ctx.metrics.badFrame('SPOOL_REFUSED');
+      this.pause(PAUSE_SPOOL);
+      return -1;
+    }
+    this.lastPosition = pos;
+    return pos;
+  }
+
+  private answerGeneral(request: Header, result: number, position: number): void {
+    this.answer(request, 0x8001, encode8001({ replySerial: request.serial, replyMsgId: request.msgId, result }), position, result);
+  }
+
+  /** Queues an answer that may be written once the spool is durable up to `position`. */
+  private answer(request: Header, msgId: number, body: Buffer, position: number, result: number): void {
+    if (this.closed) return;
+    const frame = encodePacket(replyHeader(request, msgId, this.nextSerial()), body);
+    this.ctx.metrics.answer(result);
+    const durable = this.ctx.settings.ack === 'received' || (this.heldFrames.length === 0 && position <= this.ctx.spool.durablePosition);
+    if (durable) {
+      this.outbox.push(frame);
+      return;
+    }
+    this.heldPositions.push(position);
+    this.heldFrames.push(frame);
+    this.ctx.gate.hold(position, this);
+  }
+
+  private nextSerial(): number {
+    const s = this.serialOut;
+    this.serialOut = (s + 1) & 0xffff;
+    return s;
+  }
+
+  /** AckGate callback after a group commit. */
+  releaseUpTo(durable: number): void {
+    let n = 0;
+    while (n < this.heldPositions.length && this.heldPositions[n] <= durable) n++;
+    if (n === 0) return;
+    for (let i = 0; i < n; i++) this.outbox.push(this.heldFrames[i]);
+    this.heldPositions.splice(0, n);
+    this.heldFrames.splice(0, n);
+    if (!this.inData) this.flushOutbox();
+  }
+
+  /** Writes everything answerable now in one go (replies of one tick are written together). */
+  private flushOutbox(): void {
+    const out = this.outbox;
+    if (out.length === 0 || this.closed) return;
+    this.outbox = [];
+    let ok: boolean;
+    if (out.length === 1) ok = this.socket.write(out[0]);
+    else {
+      this.socket.cork();
+      ok = true;
+      for (const f of out) ok = this.socket.write(f) && ok;
+      this.socket.uncork();
+    }
+    if (!ok) this.pause(PAUSE_DRAIN);
+  }
+
+  // ---- flow control and life cycle -----------------------------------------------------------
+
+  pause(reason: number = PAUSE_SPOOL): void {
+    if (this.closed) return;
+    if (this.pauseReasons === 0) {
+      this.socket.pause();
+      this.ctx.metrics.pausedSockets(1);
+    }
+    this.pauseReasons |= reason;
+    if (reason === PAUSE_DRAIN && !this.drainTimer) {
+      this.drainTimer = setTimeout(() => this.close('peer does not read (drain timeout)'), this.ctx.settings.drainTimeoutMs);
+      this.drainTimer.unref();
+    }
+  }
+
+  resume(reason: number = PAUSE_SPOOL): void {
+    if (reason === PAUSE_DRAIN && this.drainTimer) {
+      clearTimeout(this.drainTimer);
+      this.drainTimer = null;
+    }
+    if ((this.pauseReasons & reason) === 0) return;
+    this.pauseReasons &= ~reason;
+    if (this.pauseReasons === 0 && !this.closed) {
+      this.socket.resume();
+      this.ctx.metrics.pausedSockets(-1);
+    }
+  }
+
+  /** Idempotent; clears every timer. Replies still held for durability are dropped with the socket. */
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of [this.authTimer, this.drainTimer]) if (t) clearTimeout(t);
+    if (this.fragmentTimer) clearInterval(this.fragmentTimer);
+    this.authTimer = this.drainTimer = this.fragmentTimer = null;
+    if (this.pauseReasons !== 0) this.ctx.metrics.pausedSockets(-1);
+    if (this.terminalId !== null) this.ctx.sessions.release(this.terminalId, this);
+    this.ctx.metrics.sessionState(this.state, null);
+    this.ctx.metrics.connectionClosed(reason === 'peer closed' ? 'peer' : reason.split(' ')[0]);
+    this.ctx.log.debug({ conn: this.connectionId, terminal: this.terminalId, peer: this.remote, reason }, 'connection closed');
+    this.socket.destroy();
+  }
+}
+
