@@ -77,15 +77,30 @@ function readWith(body: Buffer, w: AttributeWidths): DecodeResult<TerminalAttrib
   });
 }
 
-/** 0x0107 terminal attributes; the error of the preferred layout is reported when none fits. */
+/** Control bytes in a version string or letters in the ICCID mean the widths were guessed wrong. */
+function plausible(a: TerminalAttributes): boolean {
+  if (!/^[0-9]+$/.test(a.iccid)) return false;
+  return !/[\u0000-\u001f]/.test(a.hardwareVersion + a.firmwareVersion);
+}
+
+/**
+ * 0x0107 terminal attributes; the error of the preferred layout is reported when none fits. When two
+ * width candidates both end at the body end (rare, by coincidence of the length bytes), the plausible
+ * reading wins (found by test/protocols/jt808/fuzz.test.ts).
+ */
 export function decode0107(body: Buffer, opts: BodyOptions = DEFAULT_BODY_OPTIONS): DecodeResult<TerminalAttributes> {
   let first: DecodeError | undefined;
+  let fallback: DecodeResult<TerminalAttributes> | undefined;
   for (const w of CANDIDATES[opts.layout]) {
     const r = readWith(body, w);
-    if (r.ok) return r;
+    if (r.ok) {
+      if (plausible(r.value)) return r;
+      fallback ??= r;
+      continue;
+    }
     first ??= r;
   }
-  return first!;
+  return fallback ?? first!;
 }
 
 /** Input of `encode0107` (simulator side). */
