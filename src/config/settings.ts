@@ -65,7 +65,7 @@ export const settings = {
       'Answer a message once it is on disk in the spool (durable), or as soon as it is read (received: faster, may lose answered data on a crash).'),
     checksum: setting(oneOf(['strict', 'lenient']), 'strict',
       'Drop frames with a bad checksum (strict), or count them and accept them (lenient, for terminals that get it wrong).'),
-    maxFrameBytes: setting(bytes(64, 65536), 8192, 'Largest frame accepted, escaped; past it the connection is closed.'),
+    maxFrameBytes: setting(bytes(64, 65536), 8192, 'Largest frame accepted, escaped; a longer one is dropped, counted, and the stream resyncs at the next 0x7e.'),
     subpackageTimeoutS: setting(duration('s', 1, 3600), 30, 'Seconds to wait for the missing parts of a subpackaged message.'),
     subpackageMaxBytes: setting(bytes(1024, 256 * 2 ** 20), 2 ** 20, 'Bytes of subpackage parts held per connection while reassembling.'),
   }),
