@@ -1,0 +1,70 @@
+/**
+ * The one factory: embedded engine by default (chdb, loaded only here and only when no URL is set),
+ * a server when a URL is given, ON CLUSTER DDL when a cluster is named.
+ */
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { createClient, ClickHouseLogLevel, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
+import { Db, checkIdent, type RawInsert } from './db.js';
+import { DEFAULT_DATABASE, type StoreOptions } from './options.js';
+import { serverInfo } from './server-info.js';
+
+async function embedded(dataDir: string): Promise<{ client: ClickHouseClient; rawInsert: RawInsert }> {
+  let mod: typeof import('chdb/connection');
+  try {
+    mod = await import('chdb/connection');
+  } catch (err) {
+    throw new Error(
+      'the embedded ClickHouse engine needs the optional dependency "chdb" (npm install chdb), ' +
+        'or point FLEETGATE_CLICKHOUSE_URL at a server',
+      { cause: err },
+    );
+  }
+  const dir = path.resolve(dataDir, 'clickhouse');
+  await mkdir(dir, { recursive: true });
+  // One data directory per process (chdb is a singleton): a second, different path throws here.
+  // chdb types the connection against its own copy of @clickhouse/client-common: same shape, other module.
+  const conn = mod.createChdbConnection({ path: dir });
+  const connection = conn as unknown as ClickHouseClientConfigOptions['connection'];
+  return {
+    client: createClient({ connection, log: { level: ClickHouseLogLevel.OFF } }),
+    // SETTINGS go into the INSERT statement here too (chdb builds `INSERT … SETTINGS k=v FORMAT …`).
+    rawInsert: async (table, columns, format, body, settings) => {
+      await conn.chdb.rawInsert({ table, columns, format, values: body, settings });
+    },
+  };
+}
+
+function serverClient(o: StoreOptions & { url: string }): ClickHouseClient {
+  return createClient({
+    url: o.url,
+    username: o.username,
+    password: o.password,
+    request_timeout: o.requestTimeoutMs ?? 60_000,
+    tls: o.tls ? (o.tls.cert && o.tls.key ? { ca_cert: o.tls.caCert, cert: o.tls.cert, key: o.tls.key } : { ca_cert: o.tls.caCert }) : undefined,
+    // Errors reach our logger through QueryError; the client's own console logger would print them twice.
+    log: { level: ClickHouseLogLevel.OFF },
+  });
+}
+
+/** Connects, reads the server version, creates the database. Migrations are a separate step (migrate()). */
+export async function openDb(o: StoreOptions): Promise<Db> {
+  const database = checkIdent('database', o.database ?? DEFAULT_DATABASE);
+  if (o.cluster !== undefined) {
+    checkIdent('cluster', o.cluster);
+    if (!o.url) throw new Error('FLEETGATE_CLICKHOUSE_CLUSTER needs FLEETGATE_CLICKHOUSE_URL (the embedded engine has no cluster)');
+  }
+  const { client, rawInsert } = o.url ? { client: serverClient({ ...o, url: o.url }), rawInsert: undefined } : await embedded(o.dataDir);
+  try {
+    const rs = await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' });
+    const [{ v }] = await rs.json<{ v: string }>();
+    const info = serverInfo(v);
+    if (o.cluster && !info.features.onCluster) throw new Error(`ClickHouse ${v} is too old for cluster mode`);
+    const db = new Db({ client, info, database, cluster: o.cluster, embedded: !o.url, rawInsert });
+    await db.command(`CREATE DATABASE IF NOT EXISTS ${database}${db.onCluster}`);
+    return db;
+  } catch (err) {
+    await client.close().catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * What the connected ClickHouse can do, from its version. Only 18.16 (Debian) and 26.7 (chdb) were measured
+ * (shared/CLICKHOUSE.md §6); the thresholds in between are the documented first versions, rounded up.
+ */
+export interface ServerFeatures {
+  /** `{name:Type}` query parameters (clickhouse-js `query_params`). Else values are inlined by bind.ts. */
+  queryParams: boolean;
+  /** Column CODEC(...) clauses (DoubleDelta, T64, ZSTD). */
+  codecs: boolean;
+  /** LowCardinality(String) without an experimental setting. */
+  lowCardinality: boolean;
+  /** JSONCompactEachRow input (1.6–2.4× cheaper than JSONEachRow). */
+  compactJson: boolean;
+  /** Window functions (lagInFrame/leadInFrame): required by the daily rollup. */
+  windowFunctions: boolean;
+  /** `INSERT … SETTINGS insert_deduplication_token` and `non_replicated_deduplication_window`. */
+  dedupToken: boolean;
+  /** EPHEMERAL columns (insert hex, store binary through `unhex`). */
+  ephemeral: boolean;
+  /** `CREATE DATABASE/TABLE … ON CLUSTER` with `{shard}`/`{replica}` macros and Replicated engines. */
+  onCluster: boolean;
+}
+
+export interface ServerInfo {
+  version: string;
+  major: number;
+  minor: number;
+  features: ServerFeatures;
+}
+
+export function serverInfo(version: string): ServerInfo {
+  const m = /^(\d+)\.(\d+)/.exec(version);
+  if (!m) throw new Error(`cannot parse ClickHouse version ${JSON.stringify(version)}`);
+  const major = Number(m[1]);
+  const minor = Number(m[2]);
+  const atLeast = (a: number, b: number): boolean => major > a || (major === a && minor >= b);
+  return {
+    version,
+    major,
+    minor,
+    features: {
+      queryParams: atLeast(19, 15),
+      codecs: atLeast(20, 1),
+      lowCardinality: atLeast(19, 9),
+      compactJson: atLeast(20, 1),
+      windowFunctions: atLeast(21, 9),
+      dedupToken: atLeast(22, 3),
+      ephemeral: atLeast(22, 8),
+      onCluster: atLeast(20, 1),
+    },
+  };
+}

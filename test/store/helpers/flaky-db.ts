@@ -1,0 +1,36 @@
+/** A Db whose inserts can be made to fail before or after they land (a timeout whose insert went through). */
+import { Db, type InsertFormat, type SettingValue } from '../../../src/store/db.js';
+import type { Params } from '../../../src/store/bind.js';
+
+export class FlakyDb extends Db {
+  /** Every call throws while true (server down). */
+  down = false;
+  /** The next n position inserts throw without sending anything. */
+  failBefore = 0;
+  /** The next n position inserts land, then throw (the client never learns they landed). */
+  failAfter = 0;
+  readonly log: string[] = [];
+
+  constructor(real: Db) {
+    super(real.parts);
+  }
+
+  override async query<T>(sql: string, params?: Params): Promise<T[]> {
+    if (this.down) throw new Error('connect ECONNREFUSED (injected)');
+    return super.query<T>(sql, params);
+  }
+
+  override async insert(table: string, columns: readonly string[], format: InsertFormat, chunks: readonly (string | Buffer)[], settings?: Readonly<Record<string, SettingValue>>): Promise<void> {
+    if (this.down) throw new Error('connect ECONNREFUSED (injected)');
+    if (table === 'positions' && this.failBefore > 0) {
+      this.failBefore--;
+      throw new Error('socket hang up (injected, not landed)');
+    }
+    await super.insert(table, columns, format, chunks, settings);
+    this.log.push(`${table}:${String(settings?.insert_deduplication_token ?? '')}`);
+    if (table === 'positions' && this.failAfter > 0) {
+      this.failAfter--;
+      throw new Error('request timeout (injected, landed)');
+    }
+  }
+}
