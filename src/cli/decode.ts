@@ -180,7 +180,7 @@ export function toJson(value: unknown, key = ''): unknown {
 }
 
 /** Location fields left out of the analyser view: raw forms of values printed in units, and the region bytes. */
-const LOCATION_HIDDEN = new Set(['latE6', 'lonE6', 'speedRaw', 'mileageRaw', 'fuelRaw', 'extraBytes', 'extras']);
+const LOCATION_HIDDEN = new Set(['latE6', 'lonE6', 'speedRaw', 'mileageRaw', 'fuelRaw', 'extraOrder', 'extras']);
 
 export function locationJson(loc: Location): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -7,6 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Header } from '../../protocols/jt808/header.js';
 import { encodeGbk } from '../../protocols/jt808/text.js';
+import { encode0200 } from '../../protocols/jt808/messages/location.js';
 
 /** Hex text (spaces, `0x`, `:` and case tolerated) → Buffer. Throws on odd length / non-hex (test input). */
 export function hexToBuffer(text: string): Buffer {
@@ -376,7 +377,7 @@ function locationKey(loc: any, k: string, offsetMinutes: number): Resolved {
     positioned: () => loc.positioned,
     south: () => (loc.status & 4) !== 0,
     west: () => (loc.status & 8) !== 0,
-    length: () => 28 + loc.extraBytes.length,
+    length: () => encode0200(loc).length, // the body length of the item, re-encoded byte-exact
   };
   if (k in basic) return has(basic[k]());
   const m = /^extra\.(0x[0-9a-fA-F]{2})\.(\w+)$/.exec(k);

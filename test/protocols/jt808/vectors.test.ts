@@ -242,7 +242,7 @@ function reencode(b: any, h: Header): Buffer | undefined {
     case 'mediaEvent':
       return b.extra === undefined ? encode0800(b) : undefined;
     case 'mediaData':
-      return b.location ? encode0801(b, encode0200({ ...b.location, extraBytes: Buffer.alloc(0) }), b.data) : undefined;
+      return b.location ? encode0801(b, encode0200(b.location), b.data) : undefined;
     case 'mediaResponse':
       return encode8800(b);
     case 'uplinkPassThrough':
