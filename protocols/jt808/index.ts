@@ -8,4 +8,5 @@ export * from './text.js';
 export * from './framing.js';
 export * from './header.js';
 export * from './packet.js';
-export * from './messages/index.js'; export * from './subpackage.js';
+export * from './messages/index.js';
+export * from './subpackage.js';
