@@ -14,7 +14,7 @@ export interface GatewayDeps {
   settings: GatewaySettings;
   spool: SpoolWriter & {
     onDurable(fn: (durable: number) => void): void;
-    on(event: 'high-water' | 'low-water' | 'recovered', fn: () => void): unknown;
+    on(event: 'high-water' | 'low-water', fn: () => void): unknown;
   };
   registry: TerminalRegistry;
   log: GatewayLogger;
@@ -52,8 +52,8 @@ export class Gateway {
     };
     deps.spool.onDurable((durable) => this.ctx.gate.release(durable));
     deps.spool.on('high-water', () => this.pauseAll('spool high water'));
+    // 'low-water' also follows a disk recovery once nothing else holds the pause.
     deps.spool.on('low-water', () => this.resumeAll());
-    deps.spool.on('recovered', () => this.resumeAll());
     this.server = createServer({ noDelay: true }, (socket) => this.accept(socket));
     this.server.on('error', (err) => deps.log.error({ err }, 'jt808 server error'));
     this.sweepTimer = setInterval(() => this.admission.sweep(this.ctx.now()), 5000);
