@@ -4,6 +4,7 @@
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { AckGate } from './ack-gate.js';
+import { FragmentStore } from './fragments.js';
 import { Admission } from './admission.js';
 import { Session, type GatewayContext } from './session.js';
 import { SessionTable } from './session-table.js';
@@ -33,6 +34,7 @@ export class Gateway {
   private readonly admission: Admission;
   private readonly ctx: GatewayContext;
   private readonly sweepTimer: NodeJS.Timeout;
+  private readonly fragmentTimer: NodeJS.Timeout;
   private nextConnectionId = 1;
   private spoolPaused = false;
 
@@ -49,6 +51,7 @@ export class Gateway {
       log: deps.log,
       now: deps.now ?? Date.now,
       scratch: Buffer.allocUnsafe(MAX_RECORD_BYTES),
+      fragments: new FragmentStore({ timeoutMs: deps.settings.subpackageTimeoutMs, maxBytes: deps.settings.subpackageMaxBytes, maxSets: 16 }),
     };
     deps.spool.onDurable((durable) => this.ctx.gate.release(durable));
     deps.spool.on('high-water', () => this.pauseAll('spool high water'));
@@ -58,6 +61,9 @@ export class Gateway {
     this.server.on('error', (err) => deps.log.error({ err }, 'jt808 server error'));
     this.sweepTimer = setInterval(() => this.admission.sweep(this.ctx.now()), 5000);
     this.sweepTimer.unref();
+    const every = Math.max(100, Math.floor(deps.settings.subpackageTimeoutMs / 4));
+    this.fragmentTimer = setInterval(() => this.expireFragments(), every);
+    this.fragmentTimer.unref();
   }
 
   /** Live connections (authenticated or not). */
@@ -94,6 +100,11 @@ export class Gateway {
     if (this.spoolPaused) session.pause();
   }
 
+  /** Incomplete fragment sets past their timeout: the terminal's current connection asks for the rest. */
+  private expireFragments(): void {
+    for (const e of this.ctx.fragments.expire(this.ctx.now())) this.sessions.get(e.terminalId)?.requestResend(e.missing);
+  }
+
   private pauseAll(reason: string): void {
     if (this.spoolPaused) return;
     this.spoolPaused = true;
@@ -111,6 +122,7 @@ export class Gateway {
   /** Stops accepting, closes every connection. */
   async close(): Promise<void> {
     clearInterval(this.sweepTimer);
+    clearInterval(this.fragmentTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.live) s.close('shutdown');
     await closed;

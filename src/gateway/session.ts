@@ -13,11 +13,13 @@ import {
   type Header,
 } from '../../protocols/jt808/index.js';
 import { decode0100, decode0102, encode8100 } from '../../protocols/jt808/messages/register.js';
-import { encode8001, encode8003, encode8004 } from '../../protocols/jt808/messages/general.js';
+import { encode8003, encode8004 } from '../../protocols/jt808/messages/general.js';
 import { encode8800 } from '../../protocols/jt808/messages/multimedia.js';
-import { Reassembler } from '../../protocols/jt808/subpackage.js';
+import type { MissingFragments } from '../../protocols/jt808/subpackage.js';
 import { FLAG_AUTHENTICATED, FLAG_BAD_CHECKSUM, FLAG_FRAGMENT, FLAG_REASSEMBLED, recordSize, writeRecord } from '../decode/record.js';
 import type { AckGate, HeldReplies } from './ack-gate.js';
+import { ReplyWriter } from './reply-writer.js';
+import type { FragmentStore } from './fragments.js';
 import { classify, RESULT_FAILURE, RESULT_MESSAGE_ERROR, RESULT_OK, RESULT_UNSUPPORTED } from './message-classes.js';
 import type { SessionTable } from './session-table.js';
 import type { TerminalRegistry } from './terminal-registry.js';
@@ -35,6 +37,7 @@ export interface GatewayContext {
   now(): number;
   /** Reused record buffer: the spool copies on append. */
   scratch: Buffer;
+  fragments: FragmentStore;
 }
 
 const PAUSE_SPOOL = 1;
@@ -54,8 +57,8 @@ export class Session implements HeldReplies {
   protocolVersion: number | null = null;
 
   private readonly splitter: FrameSplitter;
-  private readonly reassembler: Reassembler;
   private serialOut = 0;
+  private readonly replies = new ReplyWriter();
   private lastPosition = 0;
   private readonly heldPositions: number[] = [];
   private readonly heldFrames: Buffer[] = [];
@@ -64,7 +67,6 @@ export class Session implements HeldReplies {
   private pauseReasons = 0;
   private authTimer: NodeJS.Timeout | null = null;
   private drainTimer: NodeJS.Timeout | null = null;
-  private fragmentTimer: NodeJS.Timeout | null = null;
   private lastHeader: Header | null = null;
   private inData = false;
 
@@ -78,7 +80,6 @@ export class Session implements HeldReplies {
     this.openedAtMs = ctx.now();
     this.lastSeenMs = this.openedAtMs;
     this.splitter = new FrameSplitter(s.maxFrameBytes);
-    this.reassembler = new Reassembler({ timeoutMs: s.subpackageTimeoutMs, maxBytes: s.subpackageMaxBytes, maxSets: 16 });
     ctx.metrics.sessionState(null, 'connected');
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err: Error) => this.close(`socket error: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
@@ -295,7 +296,7 @@ export class Session implements HeldReplies {
     // a 0x8001 per fragment). Only the reassembled message is decoded downstream.
     const pos = this.spool(header, body, flags | FLAG_FRAGMENT | this.authFlag());
     if (pos < 0) return;
-    const added = this.reassembler.add(header, body, this.ctx.now());
+    const added = this.ctx.fragments.add(this.terminalId ?? header.terminalId, header, body, this.ctx.now());
     if (added.status === 'rejected') {
       this.ctx.metrics.badFrame(`FRAGMENT_${added.reason}`);
       this.answerGeneral(header, RESULT_MESSAGE_ERROR, pos);
@@ -306,29 +307,14 @@ export class Session implements HeldReplies {
       const whole: Header = { ...header, serial: added.firstSerial, subpackage: false, packetTotal: 0, packetIndex: 0 };
       this.onMessage(whole, added.body, flags | FLAG_REASSEMBLED, true);
     }
-    this.armFragmentTimer();
   }
 
-  private armFragmentTimer(): void {
-    if (this.fragmentTimer || this.reassembler.pendingSets === 0) return;
-    const every = Math.max(100, Math.floor(this.ctx.settings.subpackageTimeoutMs / 4));
-    this.fragmentTimer = setInterval(() => this.expireFragments(), every);
-    this.fragmentTimer.unref();
-  }
-
-  /** Incomplete fragment sets past their timeout: ask the terminal for the missing pieces (0x8003, SPEC §8). */
-  private expireFragments(): void {
-    const expired = this.reassembler.expire(this.ctx.now());
+  /** A fragment set of this terminal timed out: ask for the missing pieces (0x8003, SPEC §8). */
+  requestResend(m: MissingFragments): void {
     const h = this.lastHeader;
-    for (const e of expired) {
-      if (!h) break;
-      this.answer(h, 0x8003, encode8003({ firstSerial: e.firstSerial, indexes: e.missing }, h.layout), this.lastPosition, RESULT_OK);
-    }
-    if (this.reassembler.pendingSets === 0 && this.fragmentTimer) {
-      clearInterval(this.fragmentTimer);
-      this.fragmentTimer = null;
-    }
-    this.flushOutbox();
+    if (!h || this.closed) return;
+    this.answer(h, 0x8003, encode8003({ firstSerial: m.firstSerial, indexes: m.missing }, h.layout), this.lastPosition, RESULT_OK);
+    if (!this.inData) this.flushOutbox();
   }
 
   // ---- spool and answers ---------------------------------------------------------------------
@@ -356,13 +342,17 @@ export class Session implements HeldReplies {
   }
 
   private answerGeneral(request: Header, result: number, position: number): void {
-    this.answer(request, 0x8001, encode8001({ replySerial: request.serial, replyMsgId: request.msgId, result }), position, result);
+    if (this.closed) return;
+    this.queue(this.replies.general(request, this.nextSerial(), result), position, result);
   }
 
   /** Queues an answer that may be written once the spool is durable up to `position`. */
   private answer(request: Header, msgId: number, body: Buffer, position: number, result: number): void {
     if (this.closed) return;
-    const frame = encodePacket(replyHeader(request, msgId, this.nextSerial()), body);
+    this.queue(encodePacket(replyHeader(request, msgId, this.nextSerial()), body), position, result);
+  }
+
+  private queue(frame: Buffer, position: number, result: number): void {
     this.ctx.metrics.answer(result);
     const durable = this.ctx.settings.ack === 'received' || (this.heldFrames.length === 0 && position <= this.ctx.spool.durablePosition);
     if (durable) {
@@ -440,8 +430,7 @@ export class Session implements HeldReplies {
     if (this.closed) return;
     this.closed = true;
     for (const t of [this.authTimer, this.drainTimer]) if (t) clearTimeout(t);
-    if (this.fragmentTimer) clearInterval(this.fragmentTimer);
-    this.authTimer = this.drainTimer = this.fragmentTimer = null;
+    this.authTimer = this.drainTimer = null;
     if (this.pauseReasons !== 0) this.ctx.metrics.pausedSockets(-1);
     if (this.terminalId !== null) this.ctx.sessions.release(this.terminalId, this);
     this.ctx.metrics.sessionState(this.state, null);

@@ -233,3 +233,23 @@ t.test('global connection limit', async (t) => {
   a.end();
   b.end();
 });
+
+t.test('a subpackaged message completes across a reconnect', async (t) => {
+  const gw = await startGateway({ subpackageTimeoutMs: 5000 });
+  t.teardown(() => gw.close());
+  const items = Array.from({ length: 40 }, (_, i) => ({ status: 3, lat: 29.5, lon: 106.5, speedKmh: 10, direction: 0, time: T0 + i * 1000 }));
+  const parts = splitBody(encode0704({ type: 1, items }), 400);
+  const first = await registerAndAuth(gw, '13900000014');
+  const base = 100;
+  for (let k = 0; k < parts.length - 1; k++) first.write(first.frame(0x0704, parts[k], base + k, { packetTotal: parts.length, packetIndex: k + 1 }));
+  await first.waitFor((a) => a.replySerial === base + parts.length - 2);
+  first.end();
+  const second = await registerAndAuth(gw, '13900000014');
+  t.teardown(() => second.end());
+  const last = parts.length - 1;
+  second.write(second.frame(0x0704, parts[last], base + last, { packetTotal: parts.length, packetIndex: last + 1 }));
+  await second.waitFor((a) => a.replySerial === base + last);
+  await sleep(50);
+  const whole = storedRecords(gw).filter((r) => r.msgId === 0x0704 && (r.flags & FLAG_REASSEMBLED) !== 0);
+  t.equal(whole.length, 1, 'reassembled from fragments sent on two connections');
+});
