@@ -48,4 +48,4 @@ sim.on('exit', (code) => {
   // The simulator printed the API URLs to open (--api).
   console.log(`\nsimulator finished (${code}); also http://127.0.0.1:${httpPort}/metrics and /ready. The gateway keeps running; Ctrl-C stops it.`);
 });
-process.on('SIGINT', () => gateway.kill('SIGTERM'));
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => gateway.kill('SIGTERM'));
