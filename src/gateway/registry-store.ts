@@ -6,6 +6,9 @@
 import { open, readFile, rename, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
+/** The file holds every terminal's auth code: readable by the gateway's user only (SECURITY.md). */
+const FILE_MODE = 0o600;
+
 export interface TerminalRecord {
   id: string;
   authCode: string;
@@ -62,7 +65,7 @@ export class FileRegistryStore implements RegistryStore {
   async save(records: TerminalRecord[]): Promise<void> {
     if (records.length === 0) return;
     await mkdir(dirname(this.file), { recursive: true });
-    const fh = await open(this.file, 'a');
+    const fh = await open(this.file, 'a', FILE_MODE);
     try {
       await fh.write(records.map((r) => JSON.stringify(r)).join('\n') + '\n');
       await fh.datasync();
@@ -74,7 +77,7 @@ export class FileRegistryStore implements RegistryStore {
 
   private async rewrite(records: TerminalRecord[]): Promise<void> {
     const tmp = `${this.file}.tmp`;
-    const fh = await open(tmp, 'w');
+    const fh = await open(tmp, 'w', FILE_MODE);
     try {
       await fh.write(records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : ''));
       await fh.datasync();

@@ -51,7 +51,12 @@ export class Gateway {
       log: deps.log,
       now: deps.now ?? Date.now,
       scratch: Buffer.allocUnsafe(MAX_RECORD_BYTES),
-      fragments: new FragmentStore({ timeoutMs: deps.settings.subpackageTimeoutMs, maxBytes: deps.settings.subpackageMaxBytes, maxSets: 16 }),
+      fragments: new FragmentStore({
+        timeoutMs: deps.settings.subpackageTimeoutMs,
+        maxBytes: deps.settings.subpackageMaxBytes,
+        maxSets: 16,
+        maxTotalBytes: deps.settings.subpackageTotalBytes,
+      }),
     };
     deps.spool.onDurable((durable) => this.ctx.gate.release(durable));
     deps.spool.on('high-water', () => this.pauseAll('spool high water'));

@@ -69,6 +69,9 @@ export class Session implements HeldReplies {
   private drainTimer: NodeJS.Timeout | null = null;
   private lastHeader: Header | null = null;
   private inData = false;
+  /** Last frame with a readable header: bytes alone (a slow-loris dribble) do not keep a connection open. */
+  private lastFrameMs: number;
+  private authFailures = 0;
 
   constructor(
     readonly connectionId: number,
@@ -79,6 +82,7 @@ export class Session implements HeldReplies {
     const s = ctx.settings;
     this.openedAtMs = ctx.now();
     this.lastSeenMs = this.openedAtMs;
+    this.lastFrameMs = this.openedAtMs;
     this.splitter = new FrameSplitter(s.maxFrameBytes);
     ctx.metrics.sessionState(null, 'connected');
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -107,7 +111,14 @@ export class Session implements HeldReplies {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
-    this.lastSeenMs = this.ctx.now();
+    const now = this.ctx.now();
+    this.lastSeenMs = now;
+    // The socket timeout sees any byte as activity; a peer that never completes a frame is idle all the same.
+    const idle = this.ctx.settings.idleTimeoutMs;
+    if (idle > 0 && now - this.lastFrameMs >= idle) {
+      this.close('idle (no complete frame)');
+      return;
+    }
     this.inData = true;
     try {
       this.splitter.push(chunk, this);
@@ -131,6 +142,7 @@ export class Session implements HeldReplies {
       return;
     }
     const { header, body } = decoded.value;
+    this.lastFrameMs = this.lastSeenMs;
     this.ctx.metrics.frame(header.msgId);
     this.lastHeader = header;
     this.layout = header.layout;
@@ -150,6 +162,13 @@ export class Session implements HeldReplies {
       this.answerGeneral(header, RESULT_UNSUPPORTED, this.lastPosition);
       return;
     }
+    if (this.terminalId !== null && this.state === 'authenticated' && header.terminalId !== this.terminalId) {
+      // A session authenticated as one terminal cannot speak for another, whole messages and fragments alike
+      // (SECURITY.md).
+      this.ctx.metrics.badFrame('TERMINAL_MISMATCH');
+      this.answerGeneral(header, RESULT_FAILURE, this.lastPosition);
+      return;
+    }
     if (header.subpackage) this.onFragment(header, body, flags);
     else this.onMessage(header, body, flags, false);
   }
@@ -162,19 +181,16 @@ export class Session implements HeldReplies {
   private badFrame(reason: string, raw: Buffer): void {
     this.ctx.metrics.badFrame(reason);
     if (this.ctx.log.isLevelEnabled('debug')) {
-      this.ctx.log.debug({ conn: this.connectionId, terminal: this.terminalId, reason, hex: raw.subarray(0, 64).toString('hex') }, 'bad frame');
+      // An 0x0102 body is an auth code: never logged, not even as hex (SECURITY.md); its id and properties are.
+      const auth = raw.length >= 2 && raw[0] === 0x01 && raw[1] === 0x02;
+      const hex = auth ? `${raw.subarray(0, 4).toString('hex')}…` : raw.subarray(0, 64).toString('hex');
+      this.ctx.log.debug({ conn: this.connectionId, terminal: this.terminalId, reason, hex }, 'bad frame');
     }
   }
 
   // ---- messages ------------------------------------------------------------------------------
 
   private onMessage(header: Header, body: Buffer, flags: number, reassembled: boolean): void {
-    if (this.terminalId !== null && this.state === 'authenticated' && header.terminalId !== this.terminalId) {
-      // A session authenticated as one terminal cannot speak for another (SECURITY.md).
-      this.ctx.metrics.badFrame('TERMINAL_MISMATCH');
-      this.answerGeneral(header, RESULT_FAILURE, this.lastPosition);
-      return;
-    }
     const cls = classify(header.msgId);
     switch (cls) {
       case 'register':
@@ -270,8 +286,12 @@ export class Session implements HeldReplies {
     }
     if (!this.ctx.registry.verify(header.terminalId, auth.value.authCode)) {
       this.ctx.metrics.badFrame('AUTH_FAILED');
-      this.ctx.log.info({ conn: this.connectionId, terminal: header.terminalId, peer: this.remote }, 'authentication failed');
-      this.answerGeneral(header, RESULT_FAILURE, this.lastPosition);
+      this.authFailures++;
+      this.ctx.log.info({ conn: this.connectionId, terminal: header.terminalId, peer: this.remote, failures: this.authFailures }, 'authentication failed');
+      const max = this.ctx.settings.maxAuthFailures;
+      // Guessing codes costs a connection every few tries (and new connections are rate-limited per address).
+      if (max > 0 && this.authFailures >= max) this.close(`auth_failures (${this.authFailures} wrong codes)`);
+      else this.answerGeneral(header, RESULT_FAILURE, this.lastPosition);
       return;
     }
     if (this.authTimer) {
@@ -302,6 +322,9 @@ export class Session implements HeldReplies {
       this.answerGeneral(header, RESULT_MESSAGE_ERROR, pos);
       return;
     }
+    // Sets given up to respect the memory bounds (or replaced by a newer message) are counted, never silent.
+    if (added.evicted) for (const e of added.evicted) this.ctx.metrics.badFrame(`FRAGMENT_${e.reason}`);
+    for (let i = 0; i < (added.droppedElsewhere ?? 0); i++) this.ctx.metrics.badFrame('FRAGMENT_TOTAL_BOUND');
     this.answerGeneral(header, RESULT_OK, pos);
     if (added.status === 'complete') {
       const whole: Header = { ...header, serial: added.firstSerial, subpackage: false, packetTotal: 0, packetIndex: 0 };
@@ -407,7 +430,7 @@ export class Session implements HeldReplies {
     }
     this.pauseReasons |= reason;
     if (reason === PAUSE_DRAIN && !this.drainTimer) {
-      this.drainTimer = setTimeout(() => this.close('peer does not read (drain timeout)'), this.ctx.settings.drainTimeoutMs);
+      this.drainTimer = setTimeout(() => this.close('drain_timeout (peer does not read)'), this.ctx.settings.drainTimeoutMs);
       this.drainTimer.unref();
     }
   }

@@ -14,9 +14,14 @@ export interface GatewaySettings {
   authTimeoutMs: number;
   utcOffsetMinutes: number;
   subpackageTimeoutMs: number;
+  /** Subpackage bytes held for one terminal while reassembling. */
   subpackageMaxBytes: number;
+  /** Subpackage bytes held for all terminals together; past it the least recently active terminals' sets go. */
+  subpackageTotalBytes: number;
   /** Destroy a socket whose peer does not read its replies for this long. */
   drainTimeoutMs: number;
+  /** Close a connection after this many refused auth codes (0x0102); 0 = never. */
+  maxAuthFailures: number;
 }
 
 export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
@@ -29,7 +34,9 @@ export const DEFAULT_GATEWAY_SETTINGS: GatewaySettings = {
   utcOffsetMinutes: 480,
   subpackageTimeoutMs: 30_000,
   subpackageMaxBytes: 1 << 20,
+  subpackageTotalBytes: 256 << 20,
   drainTimeoutMs: 30_000,
+  maxAuthFailures: 5,
 };
 
 /** The part of the spool the gateway writes to. */
