@@ -6,7 +6,8 @@
 //   log.info({ config: redactedConfig(cfg) }, 'starting')
 
 export type { Config, SettingKey } from './config/settings.js';
-export type { ApiKey, ApiRole } from './config/kinds.js';
+export type { ApiKey, ApiRole, WorkingWindow } from './config/kinds.js';
+export { formatWorkingHours, parseWorkingHours } from './config/kinds.js';
 export { ConfigError, HelpRequested, type ConfigIssue } from './config/errors.js';
 export { loadConfig } from './config/load.js';
 export { redactedConfig, REDACTED } from './config/redact.js';

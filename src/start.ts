@@ -6,7 +6,10 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from './config.js';
 import { createMetrics, gatewayMetrics } from './metrics.js';
+import { sampleIntoMetrics } from './observe.js';
 import { buildApi } from './api/app.js';
+import { TrackCache } from './api/tracks/cache.js';
+import { liveSessions, terminalDirectory } from './api-adapters.js';
 import { createDecoder } from './decode/pool.js';
 import { IgnitionTracker } from './decode/ignition.js';
 import { Gateway } from './gateway/server.js';
@@ -15,7 +18,8 @@ import { TerminalRegistry } from './gateway/terminal-registry.js';
 import { loadAllowlistCsv } from './gateway/allowlist.js';
 import { gatewaySettings } from './gateway/settings.js';
 import { Spool } from './spool/index.js';
-import { latestPositions, openStore, Rollup, Sink } from './store/index.js';
+import { LatestCache, latestPositions, openStore, Rollup, Sink, type TickResult } from './store/index.js';
+import type { SpoolRecord } from './spool/index.js';
 import type { Logger } from 'pino';
 
 const ROLLUP_INTERVAL_MS = 60_000;
@@ -23,6 +27,8 @@ const ROLLUP_INTERVAL_MS = 60_000;
 export interface Running {
   stop(): Promise<void>;
   ports: { jt808: number; http: number };
+  /** Runs the daily rollup until it has nothing left to do (what the minute timer does, now; for tests and tools). */
+  rollupNow(): Promise<void>;
 }
 
 /** Starts everything; resolves once both servers listen. Start-up errors reject with a clear message. */
@@ -56,20 +62,38 @@ export async function start(cfg: Config, log: Logger): Promise<Running> {
   });
 
   // Ignition transitions continue from each terminal's last stored state, so a restart invents none.
+  // The same read seeds the in-memory latest positions the API serves.
   const ignition = new IgnitionTracker();
+  const latest = new LatestCache();
   const weekAgo = Math.floor(Date.now() / 1000) - 7 * 86_400;
-  for (const p of await latestPositions(db, { sinceS: weekAgo })) ignition.seed(p.terminal, p.ts, (p.status & 1) === 1);
+  const lastKnown = await latestPositions(db, { sinceS: weekAgo });
+  for (const p of lastKnown) ignition.seed(p.terminal, p.ts, (p.status & 1) === 1);
+  latest.seed(lastKnown);
+
+  // Tracks are cached only while this process is the only writer: the embedded engine. The cache drops a
+  // terminal's tracks when the sink commits rows of it (the wrapped commit below), so late data shows at once.
+  const trackCache = cfg.clickhouseUrl ? undefined : new TrackCache();
+  const consumer = spool.consumer('sink');
+  const source = {
+    read: (maxBytes: number) => consumer.read(maxBytes),
+    commit: async (position: number) => {
+      await consumer.commit(position);
+      trackCache?.committed(position);
+    },
+  };
 
   const decoder = createDecoder(cfg.decodeThreads);
   const sink = new Sink({
     db,
-    source: spool.consumer('sink'),
+    source,
     name: 'sink',
-    decode: async (records) => {
+    decode: async (records: SpoolRecord[]) => {
       const started = process.hrtime.bigint();
       const batch = await decoder.decode(records);
       metrics.decodeBatchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
       batch.ignition = ignition.track(batch.positions).events;
+      latest.update(batch.positions);
+      if (records.length > 0) trackCache?.decoded(records[records.length - 1].position, batch.positions.map((p) => p.terminal));
       return batch;
     },
     maxRows: cfg.batchRows,
@@ -81,14 +105,15 @@ export async function start(cfg: Config, log: Logger): Promise<Running> {
 
   const rollup = db.info.features.windowFunctions ? new Rollup(db, { timezone: cfg.timezone }) : null;
   if (!rollup) log.warn({ version: db.info.version }, 'this ClickHouse has no window functions: daily rollups are off');
-  let rolling = false;
+  // One tick at a time, whether the timer or rollupNow() asks.
+  let rolling: Promise<TickResult> | undefined;
+  const rollupTick = (): Promise<TickResult> => {
+    if (!rollup) return Promise.resolve({ days: [], restated: [] });
+    rolling ??= rollup.tick().finally(() => (rolling = undefined));
+    return rolling;
+  };
   const rollupTimer = setInterval(() => {
-    if (!rollup || rolling) return;
-    rolling = true;
-    rollup
-      .tick()
-      .catch((err: unknown) => log.warn({ err }, 'rollup tick failed; retried next minute'))
-      .finally(() => (rolling = false));
+    if (!rolling) rollupTick().catch((err: unknown) => log.warn({ err }, 'rollup tick failed; retried next minute'));
   }, ROLLUP_INTERVAL_MS);
   rollupTimer.unref();
 
@@ -102,15 +127,22 @@ export async function start(cfg: Config, log: Logger): Promise<Running> {
     connectionsPerIpPerSecond: cfg.connRatePerIp,
   });
 
-  const gaugeTimer = setInterval(() => {
-    metrics.spoolUnconsumedBytes.set(spool.unconsumedBytes);
-    metrics.sinkLagSeconds.set(sink.stats().lagSeconds);
-  }, 1000);
-  gaugeTimer.unref();
+  // The sink's running totals, mirrored into its counters (rows of committed batches; failed attempts, each retry).
+  const stopSampling = sampleIntoMetrics(metrics, { spool, sink });
 
   const api = await buildApi({
     log,
     registry: metrics.registry,
+    requestSeconds: metrics.apiRequestSeconds,
+    data: { db, rollup, latest, terminals: terminalDirectory(registry), sessions: liveSessions(gateway), trackCache },
+    options: {
+      apiKeys: cfg.apiKeys,
+      apiRateLimit: cfg.apiRateLimit,
+      maxTrackDays: cfg.maxTrackDays,
+      corsOrigins: cfg.corsOrigins,
+      timezone: cfg.timezone,
+      workingHours: cfg.workingHours,
+    },
     readiness: async () => {
       const checks: Record<string, true | string> = {};
       const s = sink.stats();
@@ -128,10 +160,17 @@ export async function start(cfg: Config, log: Logger): Promise<Running> {
   let stopping: Promise<void> | null = null;
   return {
     ports: { jt808: tcp.port, http: httpPort },
+    async rollupNow() {
+      while (rolling) await rolling.catch(() => undefined);
+      for (;;) {
+        const r = await rollupTick();
+        if (r.days.length === 0 && r.restated.length === 0) return;
+      }
+    },
     stop() {
       stopping ??= (async () => {
         clearInterval(rollupTimer);
-        clearInterval(gaugeTimer);
+        stopSampling();
         await gateway.close(); // no new frames
         await api.close();
         await spool.flush().catch(() => undefined);
@@ -139,6 +178,7 @@ export async function start(cfg: Config, log: Logger): Promise<Running> {
         await decoder.close();
         await spool.close();
         await registry.close();
+        await rolling?.catch(() => undefined); // a rollup tick in flight still uses the connection
         await db.close();
       })();
       return stopping;

@@ -261,3 +261,81 @@ export function apiKeys(): Kind<readonly ApiKey[]> {
     show: () => '',
   };
 }
+
+/** One working window on one ISO weekday (1 = Monday … 7 = Sunday), minutes after local midnight, [start, end). */
+export interface WorkingWindow {
+  readonly day: number;
+  readonly startMin: number;
+  readonly endMin: number;
+}
+
+const DAY_NAMES = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'] as const;
+const DAY_SPEC = /^([A-Za-z]{3})(?:-([A-Za-z]{3}))?$/;
+const WINDOW = /^(\d{2}):(\d{2})-(\d{2}):(\d{2})$/;
+
+function dayNumber(name: string): number | undefined {
+  const i = DAY_NAMES.findIndex((d) => d.toLowerCase() === name.toLowerCase());
+  return i < 0 ? undefined : i + 1;
+}
+
+const hhmm = (min: number): string => `${String(Math.floor(min / 60)).padStart(2, '0')}:${String(min % 60).padStart(2, '0')}`;
+
+/** Canonical text: consecutive days with the same windows as one range (`Mon-Fri 08:00-18:00, Sat 09:00-12:00`). */
+export function formatWorkingHours(windows: readonly WorkingWindow[]): string {
+  const perDay = DAY_NAMES.map((_, i) =>
+    windows.filter((w) => w.day === i + 1).sort((a, b) => a.startMin - b.startMin).map((w) => `${hhmm(w.startMin)}-${hhmm(w.endMin)}`).join(' '),
+  );
+  const parts: string[] = [];
+  for (let i = 0; i < 7; ) {
+    let j = i;
+    while (j + 1 < 7 && perDay[j + 1] === perDay[i]) j++;
+    if (perDay[i] !== '') parts.push(`${DAY_NAMES[i]}${j > i ? `-${DAY_NAMES[j]}` : ''} ${perDay[i]}`);
+    i = j + 1;
+  }
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+/**
+ * Working hours in the report time zone: rules separated by `,` or `;`, each `<day or day range> <HH:MM-HH:MM>…`
+ * (`Mon-Fri 08:00-12:00 13:00-18:00; Sat 09:00-12:00`), or `none`. A window ends at most at 24:00 and after it
+ * starts: an overnight shift is written as two rules, so a window always belongs to one local day.
+ */
+export function parseWorkingHours(raw: string): Parsed<readonly WorkingWindow[]> {
+  if (raw.trim().toLowerCase() === 'none') return ok([]);
+  const out: WorkingWindow[] = [];
+  const rules = raw.split(/[,;]/).map((s) => s.trim());
+  for (const [i, rule] of rules.entries()) {
+    const n = `rule ${i + 1}`;
+    if (rule === '') return bad(`has an empty ${n}`);
+    const [days, ...windows] = rule.split(/\s+/);
+    const d = DAY_SPEC.exec(days);
+    const first = d ? dayNumber(d[1]) : undefined;
+    const last = d ? (d[2] === undefined ? first : dayNumber(d[2])) : undefined;
+    if (first === undefined || last === undefined) return bad(`has ${n} not starting with a day or day range (Mon, Mon-Fri; days Mon Tue Wed Thu Fri Sat Sun)`);
+    if (last < first) return bad(`has ${n} with a day range that runs backwards (write Sat-Sun, not Sun-Sat)`);
+    if (windows.length === 0) return bad(`has ${n} without a time window (HH:MM-HH:MM)`);
+    for (const w of windows) {
+      const m = WINDOW.exec(w);
+      if (!m) return bad(`has ${n} with a window that is not HH:MM-HH:MM`);
+      const [sh, sm, eh, em] = m.slice(1).map(Number);
+      const start = sh * 60 + sm;
+      const end = eh * 60 + em;
+      if (sm > 59 || em > 59 || start > 1440 || end > 1440) return bad(`has ${n} with a time past 24:00 or a minute past 59`);
+      if (end <= start) return bad(`has ${n} with a window that does not end after it starts (split an overnight shift into two rules)`);
+      for (let day = first; day <= last; day++) {
+        if (out.some((o) => o.day === day && o.startMin < end && start < o.endMin)) return bad(`has ${n} overlapping an earlier window on ${DAY_NAMES[day - 1]}`);
+        out.push({ day, startMin: start, endMin: end });
+      }
+    }
+  }
+  out.sort((a, b) => a.day - b.day || a.startMin - b.startMin);
+  return ok(out);
+}
+
+export function workingHours(): Kind<readonly WorkingWindow[]> {
+  return {
+    allowed: 'days and windows, e.g. Mon-Fri 08:00-18:00, Sat 09:00-12:00 (or none)',
+    parse: parseWorkingHours,
+    show: formatWorkingHours,
+  };
+}

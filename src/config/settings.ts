@@ -4,8 +4,8 @@
 import { availableParallelism } from 'node:os';
 import { issue, type ConfigIssue } from './errors.js';
 import {
-  apiKeys, bool, bytes, duration, host, httpUrl, identifier, int, oneOf, origins, path, port, text, timeZone,
-  type Kind,
+  apiKeys, bool, bytes, duration, host, httpUrl, identifier, int, oneOf, origins, parseWorkingHours, path, port, text,
+  timeZone, workingHours, type Kind, type WorkingWindow,
 } from './kinds.js';
 
 export interface Setting<T> {
@@ -40,6 +40,12 @@ export const envName = (key: string): string => ENV_PREFIX + words(key).join('_'
 export const flagName = (key: string): string => `--${words(key).join('-')}`;
 
 const cores = availableParallelism();
+
+const DEFAULT_WORKING_HOURS = ((): readonly WorkingWindow[] => {
+  const r = parseWorkingHours('Mon-Fri 08:00-18:00');
+  if (!r.ok) throw new Error(r.problem);
+  return r.value;
+})();
 
 export const settings = {
   ...group('Network', {
@@ -93,6 +99,8 @@ export const settings = {
     apiRateLimit: setting(int(1, 1_000_000), 600, 'API requests per minute per key.'),
     maxTrackDays: setting(int(1, 366), 31, 'Longest time window of one track query, in days.'),
     corsOrigins: setting(origins(), [], 'Origins allowed by CORS, comma-separated, or *; empty = CORS off.'),
+    workingHours: setting(workingHours(), DEFAULT_WORKING_HOURS,
+      'Working hours in FLEETGATE_TIMEZONE, for the fleet report: a trip not wholly inside one window counts as outside working hours.'),
   }),
   ...group('Logging', {
     logLevel: setting(oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']), 'info', 'Log level.'),

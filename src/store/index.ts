@@ -16,6 +16,12 @@ export { latestPositions, type LatestPosition } from './queries/latest.js';
 export { ignitionEvents, type IgnitionEvent } from './queries/ignition.js';
 export { trips, type TripRow } from './queries/trips.js';
 export { dailyFigures, restatements, type DailyRow } from './queries/daily.js';
+export { trackPoints, emptyTrack, trackBytes, type TrackColumns, type TrackQuery } from './queries/track-points.js';
+export { fleetTotals, outsideHours, reportGeneration, type FleetTotals, type OutsideHours, type DayWindows } from './queries/fleet-report.js';
+export { tripsOverlapping, type WindowTrip } from './queries/trip-window.js';
+export { lastClosedDay, hasPositions, firstPositionTs } from './queries/days.js';
+export { revisionsSince, type Revision, type RevisionQuery, type Figures } from './queries/revisions.js';
+export { LatestCache } from './latest-cache.js';
 
 import { openDb } from './connect.js';
 import { migrate } from './migrations.js';

@@ -39,6 +39,7 @@ t.test('no env, no flags: every default', async (t) => {
     apiRateLimit: 600,
     maxTrackDays: 31,
     corsOrigins: [],
+    workingHours: [1, 2, 3, 4, 5].map((day) => ({ day, startMin: 480, endMin: 1080 })),
     logLevel: 'info',
   };
   t.same({ ...cfg }, expected);
