@@ -59,7 +59,8 @@ const round3 = (x: number): number => Math.round(x * 1000) / 1000;
 const SAMPLE = 5;
 
 export function mileageOk(truthKm: number, apiKm: number, tol: Tolerance): boolean {
-  return Math.abs(apiKm - truthKm) <= Math.max((truthKm * tol.pct) / 100, tol.minKm);
+  // Figures come with 3 decimals: compare the difference at that resolution (3 − 2.9 is 0.10000000000000009).
+  return round3(Math.abs(apiKm - truthKm)) <= Math.max((truthKm * tol.pct) / 100, tol.minKm);
 }
 
 export function compareTerminal(truth: TruthTerminal, api: ApiData, tol: Tolerance): TerminalDiff {

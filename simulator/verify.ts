@@ -68,7 +68,7 @@ export async function fetchApiData(get: ApiGet, truth: TruthTerminal): Promise<A
   }
   data.trips = (await attempt('trips', () => fetchTrips(get, truth.id, first, last + 1000))) ?? [];
   data.ignition = (await attempt('ignition events', () => fetchIgnition(get, truth.id, from - 1, to - 1))) ?? [];
-  data.mileage = (await attempt('mileage', () => fetchMileage(get, truth.id, from, to - 1))) ?? [];
+  data.mileage = (await attempt('mileage', () => fetchMileage(get, truth.id, from, to))) ?? [];
   return data;
 }
 

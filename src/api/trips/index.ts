@@ -52,7 +52,9 @@ export const tripsPlugin: FastifyPluginAsync<ApiContext> = async (app, ctx) => {
       tripsOverlapping(ctx.db, { terminal: id, fromDay, toDay: lastDay, from: r.from, to: r.to }),
       computeLive(ctx, id, live),
     ]);
-    const trips: TripOut[] = closed.map((t) => ({ ...t, live: false }));
+    // A day computed live is not read from storage too: a rollup tick may be writing it right now.
+    const liveSet = new Set<string>(live);
+    const trips: TripOut[] = closed.filter((t) => !liveSet.has(t.day)).map((t) => ({ ...t, live: false }));
     for (const [day, res] of computed) {
       for (const t of res.trips) {
         if (t.startTs >= r.to || t.endTs <= r.from) continue;
