@@ -6,20 +6,26 @@
  *   npm run build && node dist/bench/decode.js   # the compiled code the gateway runs
  *   BENCH_FRAMES=200000 npx tsx bench/decode.ts  # shorter rounds
  *
- * Full path per frame: FrameSplitter.push (split + unescape) → decodePacket (header + checksum) →
- * decode0200 → toPositionRow. Each stage is also timed alone on pre-computed inputs. Frames are a
- * realistic 2013 report (extras 0x01 mileage, 0x02 fuel, 0x25 signals, 0x2A IO, 0x30 RSSI, 0x31
- * satellites), 256 variants (positions, times, serials) cycled; a second set has an escaped byte in
- * every frame (the splitter's copy path). Rounds are timed after a warm-up round that is dropped;
- * the median round is reported. Target (DESIGN.md "Performance budget"): ≤ 500 ns, ≥ 2,000,000 frames/s.
+ * Full path per frame, the codec's per-frame API: FrameSplitter.push (split, XOR, unescape) handing the
+ * frame as a range to `frameAt` → decodePacketAt (header with a per-connection PhoneCache, checksum
+ * verdict from the splitter's XOR) → decode0200At → toPositionRow, with no Buffer view. "fullViews" is
+ * the same through the Buffer API (`frame` views, decodePacket, decode0200) that the CLI, the tests
+ * and, for now, src/gateway/session.ts use. Each stage is also timed alone on pre-computed inputs.
+ * Frames are a realistic 2013 report (extras 0x01 mileage, 0x02 fuel, 0x25 signals, 0x2A IO, 0x30 RSSI,
+ * 0x31 satellites), 256 variants (positions, times, serials) cycled; a second set has an escaped byte in
+ * every frame (the splitter's copy path). Each (set, stage) runs in a child process of its own; rounds
+ * are timed after a warm-up round that is dropped, and the median round is reported.
+ * Target (DESIGN.md "Performance budget"): ≤ 500 ns, ≥ 2,000,000 frames/s.
  */
+import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FrameSplitter, unescapeFrame, type SplitterHandler } from '../protocols/jt808/framing.js';
-import { decodePacket, encodePacket } from '../protocols/jt808/packet.js';
-import { decode0200, encode0200, type Location } from '../protocols/jt808/messages/location.js';
+import { PhoneCache } from '../protocols/jt808/bcd.js';
+import { FrameSplitter, unescapeFrame, xorChecksum, type SplitterHandler } from '../protocols/jt808/framing.js';
+import { decodePacket, decodePacketAt, encodePacket } from '../protocols/jt808/packet.js';
+import { decode0200, decode0200At, encode0200, type Location } from '../protocols/jt808/messages/location.js';
 import { DEFAULT_BODY_OPTIONS } from '../protocols/jt808/messages/options.js';
 import { toPositionRow, type PositionRow } from '../src/decode/position-row.js';
 
@@ -66,19 +72,51 @@ function buildFrames(escaped: boolean): Buffer[] {
   return out;
 }
 
+/**
+ * Keeps the timed results alive. Bounded so it stays a small integer: a growing double would allocate
+ * a HeapNumber per frame in the timed loop.
+ */
 let sink = 0;
+const SINK_MASK = 0x3fffffff;
 
-/** Full path: the splitter's callback decodes the packet, the location and builds the row. */
+/**
+ * Full path as the gateway runs it: the splitter hands the frame as a range (`frameAt`), the packet,
+ * the location and the row are read in place, with the connection's PhoneCache; no Buffer view.
+ */
 class PipelineHandler implements SplitterHandler {
+  /** The last row, kept while checking only: a young object stored into a long-lived one each frame costs a write barrier. */
   last: PositionRow | undefined;
+  keepLast = true;
+  private readonly phones = new PhoneCache();
+  frame(unescaped: Buffer): void {
+    this.frameAt(unescaped, 0, unescaped.length, xorChecksum(unescaped, 0, unescaped.length));
+  }
+  frameAt(buf: Buffer, start: number, end: number, xor: number): void {
+    const p = decodePacketAt(buf, start, end, this.phones, xor);
+    if (!p.ok || !p.value.checksumOk) throw new Error('bad packet');
+    const loc = decode0200At(buf, p.value.bodyStart, p.value.bodyEnd, OPTS);
+    if (!loc.ok) throw new Error(`bad body: ${loc.code}`);
+    const row = toPositionRow(p.value.header.terminalId, loc.value, RECV_TS, 0);
+    sink = (sink + row.latE6 + row.extras.length) & SINK_MASK;
+    if (this.keepLast) this.last = row;
+  }
+  error(code: string): void {
+    throw new Error(code);
+  }
+}
+
+/** The same path through the Buffer API (`frame` views, decodePacket, decode0200): tools and tests use it. */
+class ViewPipelineHandler implements SplitterHandler {
+  last: PositionRow | undefined;
+  keepLast = true;
   frame(unescaped: Buffer): void {
     const p = decodePacket(unescaped);
     if (!p.ok || !p.value.checksumOk) throw new Error('bad packet');
     const loc = decode0200(p.value.body, OPTS);
     if (!loc.ok) throw new Error(`bad body: ${loc.code}`);
     const row = toPositionRow(p.value.header.terminalId, loc.value, RECV_TS, 0);
-    sink += row.latE6 + row.extras.length;
-    this.last = row;
+    sink = (sink + row.latE6 + row.extras.length) & SINK_MASK;
+    if (this.keepLast) this.last = row;
   }
   error(code: string): void {
     throw new Error(code);
@@ -87,7 +125,10 @@ class PipelineHandler implements SplitterHandler {
 
 class SplitOnlyHandler implements SplitterHandler {
   frame(unescaped: Buffer): void {
-    sink += unescaped.length;
+    sink = (sink + unescaped.length) & SINK_MASK;
+  }
+  frameAt(_buf: Buffer, start: number, end: number, xor: number): void {
+    sink = (sink + end - start + xor) & SINK_MASK;
   }
   error(code: string): void {
     throw new Error(code);
@@ -139,7 +180,11 @@ function round1(x: number): number {
   return Math.round(x * 10) / 10;
 }
 
-function stagesFor(wire: Buffer[]): Record<string, Stage> {
+const STAGES = ['full', 'fullViews', 'split', 'packet', 'decode0200', 'row'] as const;
+type StageName = (typeof STAGES)[number];
+
+/** The timed loop of one stage, after checking that what it computes is right. */
+function stageFor(wire: Buffer[], stage: StageName): Stage {
   const mask = VARIANTS - 1;
   const unescaped = wire.map((w) => {
     const u = unescapeFrame(w);
@@ -156,50 +201,91 @@ function stagesFor(wire: Buffer[]): Record<string, Stage> {
     if (!r.ok) throw new Error('body');
     return r.value;
   });
+  const wantRows = locations.map((l) => toPositionRow('13800138000', l, RECV_TS, 0));
+  if (wantRows.some((r) => r.extras.length !== 20)) throw new Error('rows without the 0x25/0x2A extras');
+  const rows = wantRows.map((r) => JSON.stringify(r));
   const splitter = new FrameSplitter();
-  const pipeline = new PipelineHandler();
-  const splitOnly = new SplitOnlyHandler();
-  // What is timed must be right: every frame gives the row of its own location.
-  for (let i = 0; i < VARIANTS; i++) {
-    splitter.push(wire[i], pipeline);
-    const want = toPositionRow('13800138000', locations[i], RECV_TS, 0);
-    if (JSON.stringify(pipeline.last) !== JSON.stringify(want) || want.extras.length !== 20) throw new Error(`frame ${i}: wrong row`);
+  switch (stage) {
+    case 'full':
+    case 'fullViews': {
+      // Every frame must give the row of its own location.
+      const handler = stage === 'full' ? new PipelineHandler() : new ViewPipelineHandler();
+      for (let i = 0; i < VARIANTS; i++) {
+        splitter.push(wire[i], handler);
+        if (JSON.stringify(handler.last) !== rows[i]) throw new Error(`${stage}, frame ${i}: wrong row`);
+      }
+      handler.keepLast = false;
+      return (n) => {
+        for (let i = 0; i < n; i++) splitter.push(wire[i & mask], handler);
+      };
+    }
+    case 'split': {
+      const handler = new SplitOnlyHandler();
+      return (n) => {
+        for (let i = 0; i < n; i++) splitter.push(wire[i & mask], handler);
+      };
+    }
+    case 'packet': {
+      // With the XOR the splitter hands over (its scan computes it: timed in "split").
+      const xors = unescaped.map((u) => xorChecksum(u, 0, u.length));
+      const phones = new PhoneCache();
+      for (let i = 0; i < VARIANTS; i++) {
+        const p = decodePacketAt(unescaped[i], 0, unescaped[i].length, phones, xors[i]);
+        if (!p.ok || !p.value.checksumOk || p.value.header.terminalId !== '13800138000') throw new Error(`packet ${i}`);
+      }
+      return (n) => {
+        for (let i = 0; i < n; i++) {
+          const u = unescaped[i & mask];
+          const p = decodePacketAt(u, 0, u.length, phones, xors[i & mask]);
+          if (p.ok) sink = (sink + p.value.bodyEnd) & SINK_MASK;
+        }
+      };
+    }
+    case 'decode0200': {
+      const headerLength = 12; // 2013 header, no subpackage fields: the body is unescaped[12, length - 1)
+      for (let i = 0; i < VARIANTS; i++) {
+        const r = decode0200At(unescaped[i], headerLength, unescaped[i].length - 1, OPTS);
+        if (!r.ok || JSON.stringify(r.value) !== JSON.stringify(locations[i])) throw new Error(`decode0200At ${i}`);
+      }
+      return (n) => {
+        for (let i = 0; i < n; i++) {
+          const u = unescaped[i & mask];
+          const r = decode0200At(u, headerLength, u.length - 1, OPTS);
+          if (r.ok) sink = (sink + r.value.latE6) & SINK_MASK;
+        }
+      };
+    }
+    case 'row':
+      return (n) => {
+        for (let i = 0; i < n; i++) sink = (sink + toPositionRow('13800138000', locations[i & mask], RECV_TS, 0).extras.length) & SINK_MASK;
+      };
   }
-  return {
-    full: (n) => {
-      for (let i = 0; i < n; i++) splitter.push(wire[i & mask], pipeline);
-    },
-    split: (n) => {
-      for (let i = 0; i < n; i++) splitter.push(wire[i & mask], splitOnly);
-    },
-    packet: (n) => {
-      for (let i = 0; i < n; i++) {
-        const p = decodePacket(unescaped[i & mask]);
-        if (p.ok) sink += p.value.body.length;
-      }
-    },
-    decode0200: (n) => {
-      for (let i = 0; i < n; i++) {
-        const r = decode0200(bodies[i & mask], OPTS);
-        if (r.ok) sink += r.value.latE6;
-      }
-    },
-    row: (n) => {
-      for (let i = 0; i < n; i++) sink += toPositionRow('13800138000', locations[i & mask], RECV_TS, 0).extras.length;
-    },
-  };
 }
 
+/**
+ * Each (frame set, stage) runs in a child process of its own: the stages share code (the splitter,
+ * the header reader), and the type feedback one leaves behind (another handler class at the
+ * splitter's call sites) slowed the next by tens of ns in one process. The gateway has one handler.
+ */
 function run(): Record<string, Record<string, StageResult>> {
-  const plain = buildFrames(false);
-  const escaped = buildFrames(true);
   const out: Record<string, Record<string, StageResult>> = {};
-  for (const [name, wire] of [['plain', plain], ['escaped', escaped]] as const) {
-    const stages = stagesFor(wire);
-    out[name] = {};
-    for (const [stage, fn] of Object.entries(stages)) out[name][stage] = result(timeRounds(fn, FRAMES_PER_ROUND));
+  for (const set of ['plain', 'escaped'] as const) {
+    out[set] = {};
+    for (const stage of STAGES) {
+      const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', set, stage], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+      if (child.status !== 0) throw new Error(`${set} ${stage}: child exited with ${child.status}`);
+      out[set][stage] = result(JSON.parse(child.stdout) as { cpu: number[]; wall: number[] });
+    }
   }
   return out;
+}
+
+/** Child: times one stage of one frame set and prints its rounds. */
+function runChild(set: string, stage: string): void {
+  if (!(STAGES as readonly string[]).includes(stage) || (set !== 'plain' && set !== 'escaped')) throw new Error(`unknown stage ${set} ${stage}`);
+  const fn = stageFor(buildFrames(set === 'escaped'), stage as StageName);
+  const r = timeRounds(fn, FRAMES_PER_ROUND);
+  process.stdout.write(JSON.stringify({ ...r, sink }));
 }
 
 function markdown(meta: Record<string, string | number>, figures: Record<string, Record<string, StageResult>>): string {
@@ -209,6 +295,8 @@ function markdown(meta: Record<string, string | number>, figures: Record<string,
     'One 0x0200 wire frame (2013 header, extras 0x01 0x02 0x25 0x2A 0x30 0x31) → position row, on one core.',
     `Command: \`${meta.command}\`. Median of ${ROUNDS} rounds of ${FRAMES_PER_ROUND.toLocaleString('en-US')} frames after a dropped warm-up round;`,
     'ns/frame is CPU time of the process (user + system), frames/s = 1e9 / ns; wall time beside it.',
+    'Each (set, stage) runs in a child process of its own. Stages as in the full path: the splitter',
+    'computes the XOR while scanning (in "split"), decodePacketAt takes it.',
     '',
     `Machine: ${meta.cpu}, ${meta.cores} cores, load average ${meta.loadavg} at the start; Node ${meta.node}; ${meta.date}.`,
     '',
@@ -217,9 +305,10 @@ function markdown(meta: Record<string, string | number>, figures: Record<string,
   ];
   const label: Record<string, string> = {
     full: '**full: split + packet + decode0200 + row**',
-    split: 'FrameSplitter.push (split, unescape)',
-    packet: 'decodePacket (header, checksum)',
-    decode0200: 'decode0200',
+    fullViews: 'full, Buffer API (frame views, decodePacket, decode0200)',
+    split: 'FrameSplitter.push (split, XOR, unescape)',
+    packet: 'decodePacketAt (header, checksum verdict)',
+    decode0200: 'decode0200At',
     row: 'toPositionRow',
   };
   for (const [set, stages] of Object.entries(figures)) {
@@ -250,15 +339,19 @@ function writeResults(section: string): void {
   writeFileSync(file, text.slice(0, start) + section + (next < 0 ? '' : text.slice(next + 1)));
 }
 
-const startLoad = loadavg()[0].toFixed(1);
-const figures = run();
-const meta = {
-  date: new Date().toISOString().slice(0, 10),
-  node: process.version,
-  cpu: cpus()[0]?.model ?? 'unknown',
-  cores: cpus().length,
-  loadavg: startLoad,
-  command: import.meta.url.endsWith('.ts') ? 'npx tsx bench/decode.ts' : 'node dist/bench/decode.js',
-};
-console.log(JSON.stringify({ bench: 'decode', ...meta, unit: 'ns/frame (median)', figures, sink: sink > 0 }, null, 2));
-if (process.argv.includes('--write')) writeResults(markdown(meta, figures));
+const childAt = process.argv.indexOf('--child');
+if (childAt >= 0) runChild(process.argv[childAt + 1], process.argv[childAt + 2]);
+else {
+  const startLoad = loadavg()[0].toFixed(1);
+  const figures = run();
+  const meta = {
+    date: new Date().toISOString().slice(0, 10),
+    node: process.version,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    loadavg: startLoad,
+    command: import.meta.url.endsWith('.ts') ? 'npx tsx bench/decode.ts' : 'node dist/bench/decode.js',
+  };
+  console.log(JSON.stringify({ bench: 'decode', ...meta, unit: 'ns/frame (median)', figures }, null, 2));
+  if (process.argv.includes('--write')) writeResults(markdown(meta, figures));
+}

@@ -52,6 +52,51 @@ export function canonicalTerminalId(phoneHex: string): string {
 }
 
 /**
+ * The header phone's two strings (`phoneBcd`, canonical `terminalId`) for the last phone read, kept
+ * with the phone's bytes packed into integers. A connection repeats its phone in every frame, so
+ * comparing the bytes replaces building both strings (bench/decode.ts, "packet" stage). The strings are
+ * exactly `bcdDigits` + `canonicalTerminalId` of the bytes, hit or miss. Keep one per connection (it is
+ * per-connection state, like the splitter); callers that pass none get the strings built per call.
+ */
+export class PhoneCache {
+  /** Valid after `read`: the phone of the last call. */
+  phoneBcd = '';
+  terminalId = '';
+  /** Byte length of the cached phone (6 or 10; 0 = empty), and its bytes big-endian in 4+4+2 or 4+2. */
+  private length = 0;
+  private w0 = 0;
+  private w1 = 0;
+  private w2 = 0;
+
+  /** Sets `phoneBcd` and `terminalId` for the phone in `buf[start, end)`. Never throws. */
+  read(buf: Uint8Array, start: number, end: number): void {
+    const n = end - start;
+    if (n !== 6 && n !== 10) {
+      // Headers only hold 6 or 10 bytes; anything else is computed and not cached.
+      this.length = 0;
+      this.phoneBcd = bcdDigits(buf, start, end);
+      this.terminalId = canonicalTerminalId(this.phoneBcd);
+      return;
+    }
+    const w0 = (buf[start] << 24) | (buf[start + 1] << 16) | (buf[start + 2] << 8) | buf[start + 3];
+    let w1: number;
+    let w2 = 0;
+    if (n === 6) w1 = (buf[start + 4] << 8) | buf[start + 5];
+    else {
+      w1 = (buf[start + 4] << 24) | (buf[start + 5] << 16) | (buf[start + 6] << 8) | buf[start + 7];
+      w2 = (buf[start + 8] << 8) | buf[start + 9];
+    }
+    if (n === this.length && w0 === this.w0 && w1 === this.w1 && w2 === this.w2) return;
+    this.phoneBcd = bcdDigits(buf, start, end);
+    this.terminalId = canonicalTerminalId(this.phoneBcd);
+    this.length = n;
+    this.w0 = w0;
+    this.w1 = w1;
+    this.w2 = w2;
+  }
+}
+
+/**
  * Normalises an id typed by a user (API path, CSV, CLI): digits with or without leading zeros, or a
  * hex id. Returns undefined when the text cannot be a terminal id.
  */

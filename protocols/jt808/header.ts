@@ -2,7 +2,7 @@
  * Message header, 2011/2013/2019 (SPEC §4). The layout is decided by the length rule of SPEC §4.3, not
  * by bit 14 alone: real terminals set it wrongly in both directions.
  */
-import { bcdDigits, canonicalTerminalId, writeBcd } from './bcd.js';
+import { bcdDigits, canonicalTerminalId, writeBcd, type PhoneCache } from './bcd.js';
 import { fail, ok, type DecodeResult } from './errors.js';
 
 /** Header layout. 2011 and 2013 share one header ('2013'); 2019 adds a version byte and BCD[10]. */
@@ -67,42 +67,62 @@ export function detectLayout(bodyProperties: number, frameLength: number): Heade
  * (result 2) to the right serial, as SPEC §12 suggests.
  */
 export function decodeHeader(frame: Uint8Array): DecodeResult<Header> & { partial?: Header } {
-  const frameLength = frame.length - 1; // without checksum
-  if (frameLength < HEADER_2013) return fail('FRAME_SHORT', frame.length, `${frame.length} bytes`);
-  const props = (frame[2] << 8) | frame[3];
+  return decodeHeaderAt(frame, 0, frame.length);
+}
+
+/**
+ * `decodeHeader` of the frame `buf[start, end)`, without a view of it. Error offsets are relative to
+ * `start`, as `decodeHeader` gives them for the frame alone. `phones` (one per connection) saves
+ * building the phone strings when the phone repeats (bench/decode.ts).
+ */
+export function decodeHeaderAt(buf: Uint8Array, start: number, end: number, phones?: PhoneCache): DecodeResult<Header> & { partial?: Header } {
+  const length = end - start;
+  const frameLength = length - 1; // without checksum
+  if (frameLength < HEADER_2013) return fail('FRAME_SHORT', length, `${length} bytes`);
+  const props = (buf[start + 2] << 8) | buf[start + 3];
   const layout = detectLayout(props, frameLength);
   if (layout === null) {
     const guess: HeaderLayout = (props & VERSION_BIT) !== 0 && frameLength >= HEADER_2019 ? '2019' : '2013';
-    const partial = readHeader(frame, props, guess);
-    const err = fail('LENGTH_MISMATCH', 2, `body length ${props & BODY_LENGTH_MASK} does not fit a ${frame.length}-byte frame`);
+    const partial = readHeader(buf, start, end, props, guess, phones);
+    const err = fail('LENGTH_MISMATCH', 2, `body length ${props & BODY_LENGTH_MASK} does not fit a ${length}-byte frame`);
     return partial ? { ...err, partial } : err;
   }
-  const header = readHeader(frame, props, layout);
-  return header ? ok(header) : fail('FRAME_SHORT', frame.length);
+  const header = readHeader(buf, start, end, props, layout, phones);
+  return header ? ok(header) : fail('FRAME_SHORT', length);
 }
 
-function readHeader(frame: Uint8Array, props: number, layout: HeaderLayout): Header | null {
+function readHeader(buf: Uint8Array, start: number, end: number, props: number, layout: HeaderLayout, phones: PhoneCache | undefined): Header | null {
   const sub = (props & SUBPACKAGE_BIT) !== 0;
   const base = layout === '2019' ? HEADER_2019 : HEADER_2013;
   const headerLength = base + (sub ? SUBPACKAGE_FIELDS : 0);
-  if (frame.length - 1 < headerLength) return null;
-  const phoneStart = layout === '2019' ? 5 : 4;
-  const phoneEnd = layout === '2019' ? 15 : 10;
-  const phoneBcd = bcdDigits(frame, phoneStart, phoneEnd);
+  if (end - start - 1 < headerLength) return null;
+  const phoneStart = start + (layout === '2019' ? 5 : 4);
+  const phoneEnd = start + (layout === '2019' ? 15 : 10);
+  // Without a caller's cache the strings are built here: the codec keeps no state between calls.
+  let phoneBcd: string;
+  let terminalId: string;
+  if (phones) {
+    phones.read(buf, phoneStart, phoneEnd);
+    phoneBcd = phones.phoneBcd;
+    terminalId = phones.terminalId;
+  } else {
+    phoneBcd = bcdDigits(buf, phoneStart, phoneEnd);
+    terminalId = canonicalTerminalId(phoneBcd);
+  }
   return {
-    msgId: (frame[0] << 8) | frame[1],
+    msgId: (buf[start] << 8) | buf[start + 1],
     bodyProperties: props,
     bodyLength: props & BODY_LENGTH_MASK,
     encryption: (props >> ENCRYPTION_SHIFT) & 0x07,
     subpackage: sub,
     versionFlag: (props & VERSION_BIT) !== 0,
     layout,
-    protocolVersion: layout === '2019' ? frame[4] : null,
+    protocolVersion: layout === '2019' ? buf[start + 4] : null,
     phoneBcd,
-    terminalId: canonicalTerminalId(phoneBcd),
-    serial: (frame[phoneEnd] << 8) | frame[phoneEnd + 1],
-    packetTotal: sub ? (frame[phoneEnd + 2] << 8) | frame[phoneEnd + 3] : 0,
-    packetIndex: sub ? (frame[phoneEnd + 4] << 8) | frame[phoneEnd + 5] : 0,
+    terminalId,
+    serial: (buf[phoneEnd] << 8) | buf[phoneEnd + 1],
+    packetTotal: sub ? (buf[phoneEnd + 2] << 8) | buf[phoneEnd + 3] : 0,
+    packetIndex: sub ? (buf[phoneEnd + 4] << 8) | buf[phoneEnd + 5] : 0,
     headerLength,
   };
 }

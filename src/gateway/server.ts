@@ -51,6 +51,7 @@ export class Gateway {
       log: deps.log,
       now: deps.now ?? Date.now,
       scratch: Buffer.allocUnsafe(MAX_RECORD_BYTES),
+      unescapeScratch: Buffer.allocUnsafe(deps.settings.maxFrameBytes),
       fragments: new FragmentStore({
         timeoutMs: deps.settings.subpackageTimeoutMs,
         maxBytes: deps.settings.subpackageMaxBytes,

@@ -210,6 +210,20 @@ export function decode0200(body: Buffer, opts: BodyOptions): DecodeResult<Locati
   return readLocation(body, 0, body.length, opts.utcOffsetMinutes);
 }
 
+/**
+ * `decode0200` of the body `buf[start, end)` (a `PacketAt` range) without a view of it: same result,
+ * error offsets and `truncatedExtra.offset` relative to `start` as `decode0200` gives them. The gateway's
+ * per-frame path (bench/decode.ts); the rebasing runs only on those rare outcomes.
+ */
+export function decode0200At(buf: Buffer, start: number, end: number, opts: BodyOptions): DecodeResult<Location> {
+  const r = readLocation(buf, start, end, opts.utcOffsetMinutes);
+  if (start === 0) return r;
+  if (!r.ok) return { ...r, offset: r.offset - start };
+  const t = r.value.truncatedExtra;
+  if (t !== undefined) r.value.truncatedExtra = { id: t.id, offset: t.offset - start, raw: t.raw };
+  return r;
+}
+
 /** 0x0201 position query response (SPEC §7.10). */
 export interface PositionQueryResponse {
   /** Serial of the 0x8201 being answered. */
