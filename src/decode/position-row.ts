@@ -5,45 +5,9 @@
  */
 import { extraItemsHex } from '../../protocols/jt808/messages/extras.js';
 import type { Location } from '../../protocols/jt808/messages/location.js';
+import type { PositionRow } from '../store/rows.js';
 
-/**
- * One stored position. Declared here for now; the same fields live in src/store/rows.ts (to be merged).
- * Absent optional values use a 0 sentinel (CLICKHOUSE.md: no Nullable columns).
- */
-export interface PositionRow {
-  /** Canonical terminal id (header.terminalId). */
-  terminal: string;
-  /** Device time, epoch seconds UTC; 0 when the terminal sent no valid time (see toPositionRow). */
-  ts: number;
-  /** Gateway receive time, epoch seconds UTC. */
-  recvTs: number;
-  /** Signed micro-degrees; 0/0 when the terminal sent coordinates off the globe (Int32-safe). */
-  latE6: number;
-  lonE6: number;
-  /** 0.1 km/h. */
-  speed: number;
-  direction: number;
-  /** Metres, the unsigned wire WORD. */
-  altitude: number;
-  alarm: number;
-  status: number;
-  /** 0x01 odometer, 0.1 km; 0 = absent. */
-  odometer: number;
-  /** 0x02 fuel, 0.1 L; 0 = absent. */
-  fuel: number;
-  /** 0x31 satellites; 0 = absent. */
-  satellites: number;
-  /** 0x30 signal strength; 0 = absent. */
-  signal: number;
-  /** 1 for 0x0704 type 1 (blind-area) items. */
-  backfill: 0 | 1;
-  /**
-   * Hex of the extra items that have no column above (all but the first 0x01/0x02/0x30/0x31), as
-   * encode0200 writes them: ascending id order, i.e. the received bytes for the usual terminal; a
-   * truncated last item is kept verbatim. '' if none.
-   */
-  extras: string;
-}
+export type { PositionRow };
 
 /**
  * Builds the stored row. `recvTs` is the gateway receive time in epoch SECONDS; `backfill` is 1 for
