@@ -35,14 +35,8 @@ function freePort(): Promise<number> {
   });
 }
 
-export interface RunningServer {
-  url: string;
-  stop(): Promise<void>;
-}
-
-export async function startServer(bin: ServerBinary, timeoutMs = 30_000): Promise<RunningServer> {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'fg-chserver-'));
-  const port = await freePort();
+/** Writes a minimal users.xml + config.xml for a throwaway server listening on 127.0.0.1:`port`. */
+export function writeServerConfig(dir: string, port: number): void {
   // Root element <yandex> is what 18.16 reads; newer servers accept it as well.
   writeFileSync(
     path.join(dir, 'users.xml'),
@@ -59,6 +53,17 @@ export async function startServer(bin: ServerBinary, timeoutMs = 30_000): Promis
 <users_config>${dir}/users.xml</users_config><default_profile>default</default_profile><default_database>default</default_database>
 <mark_cache_size>67108864</mark_cache_size></yandex>`,
   );
+}
+
+export interface RunningServer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startServer(bin: ServerBinary, timeoutMs = 30_000): Promise<RunningServer> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fg-chserver-'));
+  const port = await freePort();
+  writeServerConfig(dir, port);
   const child: ChildProcess = spawn(bin.cmd, [...bin.args, `--config-file=${path.join(dir, 'config.xml')}`], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => {
