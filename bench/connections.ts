@@ -141,8 +141,8 @@ async function hold(kind: 'fleetgate' | 'baseline', n: number): Promise<Held> {
     h.heartbeatsPerS = round(beats / ((c1.at - c0.at) / 1000), 0);
     const active = lines.filter((p) => p.answeredPerS > 0);
     h.heartbeatP99Ms = max(active.map((p) => p.p99Ms));
-    h.heartbeatP99MedianMs = median(active.map((p) => p.p99Ms));
-    h.heartbeatP50Ms = median(active.map((p) => p.p50Ms));
+    h.heartbeatP99MedianMs = round(median(active.map((p) => p.p99Ms)), 2);
+    h.heartbeatP50Ms = round(median(active.map((p) => p.p50Ms)), 2);
     h.serverCores = round((c1.cpuMs - c0.cpuMs) / (c1.at - c0.at), 3);
     h.cpuUsPerHeartbeat = round(((c1.cpuMs - c0.cpuMs) * 1000) / Math.max(1, beats), 1);
     if (kind === 'fleetgate') h.gatewayConnections = (await scrape(server).catch(() => new Map<string, number>())).get('fleetgate_connections');

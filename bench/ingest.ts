@@ -691,7 +691,7 @@ function markdown(r: Result, loadEnd: [number, number, number]): string {
   out.push(
     '',
     'Targets: CPU ratio ≤ 1.5 at 1,000 connections × 1 in flight, ≤ 2.5 at × 8; answer p99 ≤ 25 ms at half the maximum sustained rate;',
-    'queryable p99 ≤ 2 s. What the profiles show and what to change: "Ingest: profiles and findings" below.',
+    'queryable p99 ≤ 2 s. What the profiles show and what to change: "Ingest and connections: profiles and findings" below.',
     '',
   );
   return out.join('\n');
