@@ -36,6 +36,8 @@ interface Bench {
   limit: [number, number];
   /** The headline of its JSON output (if any), for the summary. */
   headline?: (json: unknown) => string;
+  /** The headline from its text output, for benchmarks that print no JSON. */
+  text?: (stdout: string) => string;
 }
 
 type J = Record<string, unknown>;
@@ -47,7 +49,10 @@ const BENCHES: Bench[] = [
     name: 'decode', script: 'bench/decode.ts', short: [], full: [], env: { BENCH_FRAMES: '200000' }, limit: [60, 600],
     headline: (j) => `full path ${fixed(num(j, 'figures.plain.full.nsPerFrame'), 0)} ns/frame plain, ${fixed(num(j, 'figures.escaped.full.nsPerFrame'), 0)} escaped`,
   },
-  { name: 'spool', script: 'bench/spool.ts', short: ['--records', '300000', '--paced-s', '2'], full: [], limit: [60, 300], headline: undefined },
+  {
+    name: 'spool', script: 'bench/spool.ts', short: ['--records', '300000', '--paced-s', '2'], full: [], limit: [60, 300],
+    text: (out) => out.split('\n').filter((l) => /^(max|paced)\b/.test(l)).map((l) => l.replace(/\s+/g, ' ').replace(/, refused.*?(, append->durable [^,]*)?(, fdatasync.*)?$/, '$1')).join(' · '),
+  },
   {
     name: 'ingest', script: 'bench/ingest.ts', short: ['--short'], full: [], limit: [150, 900],
     headline: (j) => {
@@ -62,7 +67,11 @@ const BENCHES: Bench[] = [
     headline: (j) => ((get(j, 'results') as J[] | undefined) ?? [])
       .map((r) => `${String(r.server)} N=${int(Number(r.n))}: ${fixed(Number(r.rssPerConnBytes) / 1024, 1)} KiB/conn, heartbeat p99 ${fixed(Number(r.heartbeatP99Ms), 1)} ms`).join('; '),
   },
-  { name: 'api', script: 'bench/api.ts', short: ['--duration', '3'], full: [], limit: [120, 900] },
+  {
+    name: 'api', script: 'bench/api.ts', short: ['--duration', '1'], full: [], limit: [150, 900],
+    // CSV rows: date,sha,node,cpu,cores,config,scenario,metric,unit,value — the p99 of each scenario.
+    text: (out) => out.split('\n').map((l) => l.split(',')).filter((c) => c[7] === 'p99').map((c) => `${c[6]} p99 ${c[9]} ${c[8]}`).join('; '),
+  },
 ];
 
 interface Outcome {
@@ -93,7 +102,8 @@ async function runOne(b: Bench): Promise<Outcome> {
   const limit = a.full ? b.limit[1] : b.limit[0];
   const started = performance.now();
   process.stderr.write(`\n== ${b.name}: npx tsx ${b.script} ${args.join(' ')}${b.env ? ` (${Object.entries(b.env).map(([k, v]) => `${k}=${v}`).join(' ')})` : ''}\n`);
-  const child = spawnTs(b.script, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(a.full ? {} : b.env) } });
+  // Its own process group: a benchmark's servers and load generators end with it, even when it overruns.
+  const child = spawnTs(b.script, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(a.full ? {} : b.env) }, group: true });
   let out = '';
   let log = '';
   child.stdout?.setEncoding('utf8');
@@ -112,6 +122,7 @@ async function runOne(b: Bench): Promise<Outcome> {
   }, limit * 1000);
   const code = await exited(child);
   clearTimeout(timer);
+  await stopChild(child, 'SIGTERM', 5000); // whatever it left behind in its group
   writeFileSync(join(OUT_DIR, `run-${b.name}.log`), log);
   const seconds = Math.round((performance.now() - started) / 1000);
   const status = timedOut ? `over its ${limit} s limit` : code === 0 ? 'ok' : `exit ${code}`;
@@ -122,11 +133,13 @@ async function runOne(b: Bench): Promise<Outcome> {
   } catch {
     headline = '';
   }
+  if (!headline && b.text) headline = b.text(out);
   if (!headline) {
-    // Text output: the result lines (not comments, JSON or CSV rows), whitespace squeezed.
-    const text = out.trim().split('\n').filter((l) => l && !/^[#{}\s]/.test(l) && l.split(',').length < 6).map((l) => l.replace(/\s+/g, ' '));
-    headline = text.slice(-2).join(' · ').slice(0, 400);
+    // Text output: the result lines (not comments, JSON or CSV rows starting with a date), whitespace squeezed.
+    const text = out.trim().split('\n').filter((l) => l && !/^([#{}\s]|\d{4}-\d\d-\d\dT)/.test(l)).map((l) => l.replace(/\s+/g, ' '));
+    headline = text.slice(-2).join(' · ');
   }
+  headline = headline.slice(0, 600);
   return { name: b.name, status, seconds, headline };
 }
 

@@ -8,19 +8,25 @@ import { createServer } from 'node:net';
 import { REPO } from './machine.js';
 
 const live = new Set<ChildProcess>();
+/** Children started as process-group leaders (`detached`): ended with their whole group (their own children too). */
+const groups = new WeakSet<ChildProcess>();
 let hooked = false;
+
+/** Signals a child, or its whole process group when it leads one (negative pid: that group only). */
+function signal(c: ChildProcess, sig: NodeJS.Signals): void {
+  if (!c.pid) return;
+  try {
+    process.kill(groups.has(c) ? -c.pid : c.pid, sig);
+  } catch {
+    // already gone
+  }
+}
 
 function hookExit(): void {
   if (hooked) return;
   hooked = true;
   const killAll = (): void => {
-    for (const c of live) if (c.exitCode === null && c.signalCode === null && c.pid) {
-      try {
-        process.kill(c.pid, 'SIGKILL');
-      } catch {
-        // already gone
-      }
-    }
+    for (const c of live) if (groups.has(c) || (c.exitCode === null && c.signalCode === null)) signal(c, 'SIGKILL');
   };
   process.on('exit', killAll);
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
@@ -32,12 +38,19 @@ function hookExit(): void {
   }
 }
 
-/** `node [nodeArgs] --import tsx <script> [args]` from the repository root; registered for cleanup. */
-export function spawnTs(script: string, args: readonly string[], o: SpawnOptions & { nodeArgs?: readonly string[] } = {}): ChildProcess {
+/**
+ * `node [nodeArgs] --import tsx <script> [args]` from the repository root; registered for cleanup. `group`: the
+ * child leads its own process group, and stopping it stops whatever it started too (a benchmark's own servers).
+ */
+export function spawnTs(script: string, args: readonly string[], o: SpawnOptions & { nodeArgs?: readonly string[]; group?: boolean } = {}): ChildProcess {
   hookExit();
-  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', script, ...args], { cwd: REPO, ...o });
+  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', script, ...args], { cwd: REPO, ...o, detached: o.group ?? false });
   live.add(child);
-  child.once('exit', () => live.delete(child));
+  if (o.group) groups.add(child);
+  // A group leader is forgotten only once its group is gone (stopChild), not when the leader alone exits.
+  child.once('exit', () => {
+    if (!groups.has(child)) live.delete(child);
+  });
   return child;
 }
 
@@ -57,24 +70,28 @@ export function exited(child: ChildProcess): Promise<number | string> {
   return new Promise((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? 'unknown')));
 }
 
-/** Sends `signal`, waits up to `graceMs`, then SIGKILLs. Resolves once the child is gone. */
-export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 20_000): Promise<number | string> {
-  if (child.exitCode !== null || child.signalCode !== null) return child.exitCode ?? child.signalCode ?? 'unknown';
+/**
+ * Sends `sig` (to the child's whole group when it leads one), waits up to `graceMs`, then SIGKILLs. Resolves once
+ * the child is gone; a group's stragglers get SIGKILL too.
+ */
+export async function stopChild(child: ChildProcess, sig: NodeJS.Signals = 'SIGTERM', graceMs = 20_000): Promise<number | string> {
+  const finish = (r: number | string): number | string => {
+    if (groups.has(child)) {
+      signal(child, 'SIGKILL');
+      live.delete(child);
+    }
+    return r;
+  };
+  if (child.exitCode !== null || child.signalCode !== null) return finish(child.exitCode ?? child.signalCode ?? 'unknown');
   const done = exited(child);
-  if (child.pid) process.kill(child.pid, signal);
+  signal(child, sig);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), graceMs)));
   const r = await Promise.race([done, late]);
   clearTimeout(timer);
-  if (r !== 'late') return r;
-  if (child.pid) {
-    try {
-      process.kill(child.pid, 'SIGKILL');
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return done;
+  if (r !== 'late') return finish(r);
+  signal(child, 'SIGKILL');
+  return finish(await done);
 }
 
 /** A port that was free a moment ago on 127.0.0.1 (the OS picks it). */

@@ -15,7 +15,8 @@
  *
  * Reports: the wire bytes of fleetgate-sim (simulator/wire.ts FrameWriter: header template, one-pass
  * checksum and escape), 2013 and 2019 headers alternating by terminal, a 0x0200 body with mileage, fuel,
- * RSSI and satellites, one device second per report per terminal from `startTs` (unique rows per drive).
+ * RSSI and satellites, one device second per report per terminal from `startTs` (unique rows per drive; the
+ * caller picks a live start, see bench/ingest.ts).
  */
 import { connect, type Socket } from 'node:net';
 import { FrameSplitter, encode0100, encode0102, encode0200, writeBcdTime, type SplitterHandler } from '../../protocols/jt808/index.js';
