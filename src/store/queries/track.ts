@@ -1,24 +1,9 @@
 /** Track of one terminal over a time range: each device second once (the newest copy of a resend). */
 import type { Db } from '../db.js';
+import type { PositionRow } from '../rows.js';
 
-export interface TrackPoint {
-  ts: number;
-  recvTs: number;
-  latE6: number;
-  lonE6: number;
-  speed: number;
-  direction: number;
-  altitude: number;
-  alarm: number;
-  status: number;
-  odometer: number;
-  fuel: number;
-  satellites: number;
-  signal: number;
-  backfill: number;
-  /** Hex of the raw extra items. */
-  extras: string;
-}
+/** A stored position of one terminal (the row without its terminal id). */
+export type TrackPoint = Omit<PositionRow, 'terminal' | 'backfill'> & { backfill: number };
 
 interface Row {
   ts: number; recv_ts: number; lat: number; lon: number; speed: number; direction: number; altitude: number;
