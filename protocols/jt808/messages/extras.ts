@@ -264,26 +264,67 @@ export function toSignMagnitude16(value: number): number {
 // (which stores the items it has no column for). Hot for the row: fixed-arity String.fromCharCode per
 // item instead of Buffer#toString('hex'), which costs ≈90 ns per call through C++ (bench/decode.ts).
 
+export interface Overspeed {
+  /** 0 none, 1 circle, 2 rectangle, 3 polygon, 4 road section. */
+  locationType: number;
+  /** Present when the item has 5 bytes (location type ≠ 0). */
+  areaId?: number;
+}
+
+export interface AreaAlarm {
+  locationType: number;
+  areaId: number;
+  /** 0 in, 1 out. */
+  direction: number;
+}
+
+export interface RouteTime {
+  sectionId: number;
+  seconds: number;
+  /** 0 too short, 1 too long. */
+  result: number;
+}
+
+/** The typed items of a location report (ids 0x03–0x31), one field each; the same on decode and encode. */
+export interface TypedExtraItems<Bytes extends Uint8Array = Uint8Array> {
+  /** 0x03 tachograph speed. */
+  recorderSpeedKmh?: number;
+  /** 0x04 id of an alarm event needing manual confirmation. */
+  alarmEventId?: number;
+  /** 0x05 (2019) tire pressure, BYTE[30] view. */
+  tirePressure?: Bytes;
+  /** 0x06 (2019) carriage temperature °C, sign-magnitude per the standard (EMQX/go-jt808 differ). */
+  carriageTempC?: number;
+  /** 0x11 overspeed alarm detail. */
+  overspeed?: Overspeed;
+  /** 0x12 area/route in-out alarm detail. */
+  areaAlarm?: AreaAlarm;
+  /** 0x13 road-section driving time alarm detail. */
+  routeTime?: RouteTime;
+  /** JT/T 1078 0x14 video alarm bits (DWORD). */
+  videoAlarm?: number;
+  /** JT/T 1078 0x15 video-signal-loss channels (DWORD). */
+  videoSignalLoss?: number;
+  /** JT/T 1078 0x16 video-occlusion channels (DWORD). */
+  videoOcclusion?: number;
+  /** JT/T 1078 0x17 storage fault bits (WORD). */
+  videoStorageFault?: number;
+  /** 0x25 extended vehicle signal bits. */
+  extSignals?: number;
+  /** 0x2A IO status bits. */
+  ioStatus?: number;
+  /** 0x2B analog inputs. */
+  analog?: { ad0: number; ad1: number };
+  /** 0x30 wireless signal strength. */
+  rssi?: number;
+  /** 0x31 GNSS satellites in use. */
+  satellites?: number;
+}
+
 /** The typed fields and raw lists `extraItemsHex` writes: a Location, or an encoder's normalised input. */
-export interface ExtraFields {
+export interface ExtraFields extends TypedExtraItems {
   mileageRaw?: number;
   fuelRaw?: number;
-  recorderSpeedKmh?: number;
-  alarmEventId?: number;
-  tirePressure?: Uint8Array;
-  carriageTempC?: number;
-  overspeed?: { locationType: number; areaId?: number };
-  areaAlarm?: { locationType: number; areaId: number; direction: number };
-  routeTime?: { sectionId: number; seconds: number; result: number };
-  videoAlarm?: number;
-  videoSignalLoss?: number;
-  videoOcclusion?: number;
-  videoStorageFault?: number;
-  extSignals?: number;
-  ioStatus?: number;
-  analog?: { ad0: number; ad1: number };
-  rssi?: number;
-  satellites?: number;
   extras?: readonly { id: number; raw: Uint8Array }[];
   /** Wire order recorded by the decoder (see Location.extraOrder). */
   extraOrder?: readonly number[];

@@ -14,8 +14,11 @@
  */
 import { readBcdTime, writeBcdTime } from '../bcd.js';
 import { fail, ok, type DecodeResult } from '../errors.js';
-import { extraItemsHex, readExtraItems, type ExtraItem, type TruncatedExtra } from './extras.js';
+import { extraItemsHex, readExtraItems, type ExtraItem, type TruncatedExtra, type TypedExtraItems } from './extras.js';
 import type { BodyOptions } from './options.js';
+
+// Part of the codec's public types; they live with the item reader and writer.
+export type { AreaAlarm, Overspeed, RouteTime, TypedExtraItems } from './extras.js';
 
 export type { ExtraItem, TruncatedExtra } from './extras.js';
 export { RAW_ITEM } from './extras.js';
@@ -33,32 +36,11 @@ const MAX_LAT_E6 = 90_000_000;
 const MAX_LON_E6 = 180_000_000;
 const TIME_OFFSET = 22;
 
-export interface Overspeed {
-  /** 0 none, 1 circle, 2 rectangle, 3 polygon, 4 road section. */
-  locationType: number;
-  /** Present when the item has 5 bytes (location type ≠ 0). */
-  areaId?: number;
-}
-
-export interface AreaAlarm {
-  locationType: number;
-  areaId: number;
-  /** 0 in, 1 out. */
-  direction: number;
-}
-
-export interface RouteTime {
-  sectionId: number;
-  seconds: number;
-  /** 0 too short, 1 too long. */
-  result: number;
-}
-
 /**
  * A decoded 0x0200 body. Optional fields are the typed extra items (SPEC §7.9.3); an absent item is
  * `undefined` (the key exists so every Location has one shape: see bench/decode.ts).
  */
-export interface Location {
+export interface Location extends TypedExtraItems<Buffer> {
   alarm: number;
   status: number;
   /** Status bit 0. */
@@ -93,38 +75,6 @@ export interface Location {
   /** 0x02 fuel, 0.1 L. */
   fuelRaw?: number;
   fuelL?: number;
-  /** 0x03 tachograph speed. */
-  recorderSpeedKmh?: number;
-  /** 0x04 id of an alarm event needing manual confirmation. */
-  alarmEventId?: number;
-  /** 0x05 (2019) tire pressure, BYTE[30] view. */
-  tirePressure?: Buffer;
-  /** 0x06 (2019) carriage temperature °C, sign-magnitude per the standard (EMQX/go-jt808 differ). */
-  carriageTempC?: number;
-  /** 0x11 overspeed alarm detail. */
-  overspeed?: Overspeed;
-  /** 0x12 area/route in-out alarm detail. */
-  areaAlarm?: AreaAlarm;
-  /** 0x13 road-section driving time alarm detail. */
-  routeTime?: RouteTime;
-  /** JT/T 1078 0x14 video alarm bits (DWORD). */
-  videoAlarm?: number;
-  /** JT/T 1078 0x15 video-signal-loss channels (DWORD). */
-  videoSignalLoss?: number;
-  /** JT/T 1078 0x16 video-occlusion channels (DWORD). */
-  videoOcclusion?: number;
-  /** JT/T 1078 0x17 storage fault bits (WORD). */
-  videoStorageFault?: number;
-  /** 0x25 extended vehicle signal bits. */
-  extSignals?: number;
-  /** 0x2A IO status bits. */
-  ioStatus?: number;
-  /** 0x2B analog inputs. */
-  analog?: { ad0: number; ad1: number };
-  /** 0x30 wireless signal strength. */
-  rssi?: number;
-  /** 0x31 GNSS satellites in use. */
-  satellites?: number;
 
   /** Items kept raw, in wire order: unknown/vendor ids, unexpected lengths, duplicates, 0xEB nests. */
   extras: ExtraItem[];
@@ -291,7 +241,7 @@ export interface RawExtraInput {
  * are written in ascending id order, typed before raw on equal ids, or in `extraOrder` (extras.ts): a
  * decoded location re-encodes to its own bytes.
  */
-export interface LocationInput {
+export interface LocationInput extends TypedExtraItems {
   alarm?: number;
   /** Bits 2/3 (south/west) are set from the sign of lat/lon; kept as given when the value is 0. */
   status?: number;
@@ -311,24 +261,6 @@ export interface LocationInput {
   mileageRaw?: number;
   fuelL?: number;
   fuelRaw?: number;
-  recorderSpeedKmh?: number;
-  alarmEventId?: number;
-  /** Exactly 30 bytes. */
-  tirePressure?: Uint8Array;
-  /** −32767..32767. */
-  carriageTempC?: number;
-  overspeed?: Overspeed;
-  areaAlarm?: AreaAlarm;
-  routeTime?: RouteTime;
-  videoAlarm?: number;
-  videoSignalLoss?: number;
-  videoOcclusion?: number;
-  videoStorageFault?: number;
-  extSignals?: number;
-  ioStatus?: number;
-  analog?: { ad0: number; ad1: number };
-  rssi?: number;
-  satellites?: number;
   /** Items written raw (each ≤ 255 bytes). */
   extras?: readonly RawExtraInput[];
   /** Item order to follow (a decoded Location's `extraOrder`); default ascending ids. */
