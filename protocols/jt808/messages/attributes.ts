@@ -30,7 +30,8 @@ const CANDIDATES: Record<HeaderLayout, readonly AttributeWidths[]> = {
 
 const ICCID_BYTES = 10;
 
-export interface TerminalAttributes {
+/** 0x0107 body fields; also the input of `encode0107` (simulator side). */
+export interface TerminalAttributesInput {
   /** Bit field: bit0 passenger, bit1 dangerous goods, bit2 freight, bit3 taxi, bit6 video, bit7 split unit. */
   terminalType: number;
   makerId: string;
@@ -44,6 +45,9 @@ export interface TerminalAttributes {
   gnssModule: number;
   /** Bits: 0 GPRS, 1 CDMA, 2 TD-SCDMA, 3 WCDMA, 4 CDMA2000, 5 TD-LTE, 7 other. */
   commModule: number;
+}
+
+export interface TerminalAttributes extends TerminalAttributesInput {
   /** Widths that fitted the body. */
   version: '2013' | '2019';
   makerIdWidth: 5 | 11;
@@ -101,19 +105,6 @@ export function decode0107(body: Buffer, opts: BodyOptions = DEFAULT_BODY_OPTION
     first ??= r;
   }
   return fallback ?? first!;
-}
-
-/** Input of `encode0107` (simulator side). */
-export interface TerminalAttributesInput {
-  terminalType: number;
-  makerId: string;
-  model: string;
-  terminalId: string;
-  iccid: string;
-  hardwareVersion: string;
-  firmwareVersion: string;
-  gnssModule: number;
-  commModule: number;
 }
 
 /** 0x0107 terminal attributes; `makerIdWidth` 11 reproduces the 2019 devices of SPEC §10.10. */

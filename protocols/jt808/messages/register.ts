@@ -30,8 +30,8 @@ export function registerFixedLength(version: RegisterVersion): number {
   return 4 + w.makerId + w.model + w.terminalId + 1;
 }
 
-/** 0x0100 register, decoded. */
-export interface Registration {
+/** Input of `encode0100`; the fields a decoded registration shares. */
+export interface RegistrationInput {
   /** GB/T 2260 province (first 2 digits); 0 = platform default. */
   province: number;
   /** GB/T 2260 city/county (last 4 digits). */
@@ -42,26 +42,19 @@ export interface Registration {
   terminalId: string;
   /** JT/T 415 / JT/T 697.7; 0 = no plate (the last field is then the VIN). */
   plateColor: number;
-  /** GBK plate; '' when plateColor is 0. */
-  plate: string;
+  plate?: string;
   /** Present only when plateColor is 0. */
   vin?: string;
+}
+
+/** 0x0100 register, decoded. */
+export interface Registration extends RegistrationInput {
+  /** GBK plate; '' when plateColor is 0. */
+  plate: string;
   /** Which body layout was read (2019 from the header; 2011 vs 2013 guessed or configured). */
   version: RegisterVersion;
   /** The fixed-width fields exactly as sent, padding included (SPEC §5.2: padding styles vary). */
   raw: { makerId: Buffer; model: Buffer; terminalId: Buffer };
-}
-
-/** Input of `encode0100`. */
-export interface RegistrationInput {
-  province: number;
-  city: number;
-  makerId: string;
-  model: string;
-  terminalId: string;
-  plateColor: number;
-  plate?: string;
-  vin?: string;
 }
 
 /**
