@@ -2,12 +2,13 @@
  * The query layer: one object over a clickhouse-js client that knows the server's features, binds
  * parameters the way that server can, and names tables for the deployment mode (cluster → Distributed).
  *
- * Settings never travel as clickhouse-js `clickhouse_settings`: on the embedded connection they become
+ * Settings never travel as clickhouse-js `clickhouse_settings` on the embedded connection: there they become
  * session-wide `SET`s that leak into every later query (CLICKHOUSE.md §7.1 — a leaked dedup token
- * silently drops later inserts). Per-query settings are written into the SQL `SETTINGS` clause instead.
+ * silently drops later inserts). Per-query settings are written into the SQL `SETTINGS` clause instead;
+ * only inserts over HTTP, where each request stands alone, send them as URL parameters.
  */
 import { Readable } from 'node:stream';
-import type { ClickHouseClient } from '@clickhouse/client';
+import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { checkParams, inlineParams, type Params } from './bind.js';
 import type { ServerInfo } from './server-info.js';
 
@@ -128,8 +129,8 @@ export class Db {
 
   /**
    * Inserts an already encoded body. Over HTTP the chunks are streamed as they are; the embedded engine gets
-   * one Buffer through its raw insert. `settings` go into the statement (`INSERT INTO t (…) SETTINGS … FORMAT
-   * …`), scoped to this insert on both paths.
+   * one Buffer through its raw insert. `settings` are scoped to this insert on both paths: URL parameters of
+   * the request over HTTP, the statement's `SETTINGS` clause on the embedded engine.
    */
   async insert(
     table: string,
@@ -139,14 +140,18 @@ export class Db {
     settings?: Readonly<Record<string, SettingValue>>,
   ): Promise<void> {
     if (chunks.length === 0) return;
+    // On a cluster the insert returns only once every shard has its rows (the spool may then drop them).
     const all = this.cluster ? { insert_distributed_sync: 1, ...settings } : settings;
-    const sql = `INSERT INTO ${this.t(table)} (${columns.join(', ')})${settingsClause(all)} FORMAT ${format}`;
+    // Over HTTP the settings go in the URL, scoped to the request: older servers (18.16) cannot parse
+    // `INSERT … SETTINGS`. The embedded engine has no URL; its raw insert writes them into the statement.
+    const sql = `INSERT INTO ${this.t(table)} (${columns.join(', ')})${this.rawInsert ? settingsClause(all) : ''} FORMAT ${format}`;
     try {
       if (this.rawInsert) {
         const body = Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
         return await this.rawInsert(this.t(table), columns, format, body, all);
       }
-      const res = await this.client.exec({ query: sql, values: Readable.from(chunks) });
+      settingsClause(all); // same name and value checks as the embedded path
+      const res = await this.client.exec({ query: sql, values: Readable.from(chunks), clickhouse_settings: all as ClickHouseSettings | undefined });
       // The response body is empty for an INSERT; drain it so the socket returns to the pool.
       for await (const _ of res.stream) void _;
     } catch (err) {

@@ -46,7 +46,8 @@ export function serverInfo(version: string): ServerInfo {
       windowFunctions: atLeast(21, 9),
       dedupToken: atLeast(22, 3),
       ephemeral: atLeast(22, 8),
-      onCluster: atLeast(20, 1),
+      // Tested on 18.16 with ZooKeeper (test/store/cluster18.test.ts), the oldest server we can run.
+      onCluster: atLeast(18, 16),
     },
   };
 }

@@ -24,7 +24,7 @@ export function findServer(): ServerBinary | string {
   return 'clickhouse-server is not installed (apt-get install -y clickhouse-server)';
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.once('error', reject);
@@ -35,8 +35,11 @@ function freePort(): Promise<number> {
   });
 }
 
-/** Writes a minimal users.xml + config.xml for a throwaway server listening on 127.0.0.1:`port`. */
-export function writeServerConfig(dir: string, port: number): void {
+/**
+ * Writes a minimal users.xml + config.xml for a throwaway server listening on 127.0.0.1:`port`;
+ * `extraXml` goes inside the root element (a cluster's ports, ZooKeeper, macros).
+ */
+export function writeServerConfig(dir: string, port: number, extraXml = ''): void {
   // Root element <yandex> is what 18.16 reads; newer servers accept it as well.
   writeFileSync(
     path.join(dir, 'users.xml'),
@@ -51,7 +54,7 @@ export function writeServerConfig(dir: string, port: number): void {
 <http_port>${port}</http_port><listen_host>127.0.0.1</listen_host>
 <path>${dir}/data/</path><tmp_path>${dir}/tmp/</tmp_path>
 <users_config>${dir}/users.xml</users_config><default_profile>default</default_profile><default_database>default</default_database>
-<mark_cache_size>67108864</mark_cache_size></yandex>`,
+<mark_cache_size>67108864</mark_cache_size>${extraXml}</yandex>`,
   );
 }
 
@@ -60,10 +63,18 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(bin: ServerBinary, timeoutMs = 30_000): Promise<RunningServer> {
+export interface StartOptions {
+  timeoutMs?: number;
+  /** HTTP port (default: a free one). */
+  port?: number;
+  extraXml?: string;
+}
+
+export async function startServer(bin: ServerBinary, o: StartOptions = {}): Promise<RunningServer> {
+  const timeoutMs = o.timeoutMs ?? 30_000;
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fg-chserver-'));
-  const port = await freePort();
-  writeServerConfig(dir, port);
+  const port = o.port ?? (await freePort());
+  writeServerConfig(dir, port, o.extraXml);
   const child: ChildProcess = spawn(bin.cmd, [...bin.args, `--config-file=${path.join(dir, 'config.xml')}`], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (b: Buffer) => {
