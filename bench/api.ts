@@ -29,6 +29,7 @@ import { LatestCache } from '../src/store/latest-cache.js';
 import { migrate } from '../src/store/migrations.js';
 import { Rollup } from '../src/store/rollup/job.js';
 import type { PositionRow } from '../src/store/rows.js';
+import { rowDecode } from '../src/store/encode-positions.js';
 import { TRIPS, VEHICLE_DAILY } from '../src/store/schema.js';
 import { Sink, type SpoolSource } from '../src/store/sink.js';
 import { Zone } from '../src/store/timezone.js';
@@ -134,7 +135,7 @@ async function ingest(db: Db, vehicles: number): Promise<void> {
       committed = p;
     },
   };
-  const sink = new Sink({ db, source, decode: async (positions) => ({ positions, ignition: [] }), name: 'bench-api', maxRows: 50_000, replayGraceMs: 0, idleMs: 2, timezone: zone.tz });
+  const sink = new Sink({ db, source, decode: rowDecode(async (positions: PositionRow[]) => ({ positions, ignition: [] })), name: 'bench-api', maxRows: 50_000, replayGraceMs: 0, idleMs: 2, timezone: zone.tz });
   const loop = sink.start();
   while (n < vehicles || buffered.length > 0 || committed < read) await new Promise((r) => setTimeout(r, 20));
   await sink.stop();

@@ -15,6 +15,7 @@ import { openDb } from '../src/store/connect.js';
 import type { Db } from '../src/store/db.js';
 import { migrate } from '../src/store/migrations.js';
 import type { PositionRow } from '../src/store/rows.js';
+import { rowDecode } from '../src/store/encode-positions.js';
 import { Sink, type SpoolSource } from '../src/store/sink.js';
 import { Zone } from '../src/store/timezone.js';
 import { synthFleetDay } from './store-synth.js';
@@ -155,7 +156,7 @@ try {
     await migrate(db);
     const spool = spoolRows;
     spool.rewind();
-    const sink = new Sink({ db, source: spool, decode: async (positions) => ({ positions, ignition: [] }), name: 'bench', maxRows, readBytes: 1 << 20, replayGraceMs: 0, idleMs: 1 });
+    const sink = new Sink({ db, source: spool, decode: rowDecode(async (positions: PositionRow[]) => ({ positions, ignition: [] })), name: 'bench', maxRows, readBytes: 1 << 20, replayGraceMs: 0, idleMs: 1 });
     const loopDelay = monitorEventLoopDelay({ resolution: 1 });
     loopDelay.enable();
     const elu0 = performance.eventLoopUtilization();

@@ -11,6 +11,7 @@ import { buildApi } from './api/app.js';
 import { TrackCache } from './api/tracks/cache.js';
 import { liveSessions, terminalDirectory } from './api-adapters.js';
 import { createDecoder } from './decode/pool.js';
+import { decodeStage } from './decode/stage.js';
 import { IgnitionTracker } from './decode/ignition.js';
 import { Gateway } from './gateway/server.js';
 import { FileRegistryStore } from './gateway/registry-store.js';
@@ -87,15 +88,7 @@ export async function start(cfg: Config, log: Logger): Promise<Running> {
     db,
     source,
     name: 'sink',
-    decode: async (records: SpoolRecord[]) => {
-      const started = process.hrtime.bigint();
-      const batch = await decoder.decode(records);
-      metrics.decodeBatchSeconds.observe(Number(process.hrtime.bigint() - started) / 1e9);
-      batch.ignition = ignition.track(batch.positions).events;
-      latest.update(batch.positions);
-      if (records.length > 0) trackCache?.decoded(records[records.length - 1].position, batch.positions.map((p) => p.terminal));
-      return batch;
-    },
+    decode: decodeStage<SpoolRecord>({ decoder, ignition, latest, trackCache, observe: (s) => metrics.decodeBatchSeconds.observe(s) }),
     maxRows: cfg.batchRows,
     maxDelayMs: cfg.batchMs,
     timezone: cfg.timezone,

@@ -6,7 +6,7 @@
 import { canonicalTerminalId } from '../../protocols/jt808/bcd.js';
 import { readLocation, decode0200, decode0704, type Location } from '../../protocols/jt808/messages/location.js';
 import { decode0100 } from '../../protocols/jt808/messages/register.js';
-import type { DecodedBatch, PositionRow, TerminalRow } from '../store/rows.js';
+import type { PositionRow, TerminalRow } from '../store/rows.js';
 import { FLAG_FRAGMENT, readRecord, type DecodedRecord } from './record.js';
 import { toPositionRow } from './position-row.js';
 
@@ -28,7 +28,13 @@ export interface DecodeStats {
 const LOCATION_BASIC_LENGTH = 28;
 const MEDIA_HEADER_LENGTH = 8;
 
-export function decodeRecords(records: readonly SpooledRecord[]): DecodedBatch & { stats: DecodeStats } {
+export interface DecodedRecords {
+  positions: PositionRow[];
+  terminals: TerminalRow[];
+  stats: DecodeStats;
+}
+
+export function decodeRecords(records: readonly SpooledRecord[]): DecodedRecords {
   const positions: PositionRow[] = [];
   const terminals: TerminalRow[] = [];
   const stats: DecodeStats = { records: records.length, positions: 0, failed: 0, skipped: 0 };
@@ -47,7 +53,7 @@ export function decodeRecords(records: readonly SpooledRecord[]): DecodedBatch &
     if (!decodeOne(rec, recvTs, positions, terminals)) stats.failed++;
   }
   stats.positions = positions.length;
-  return { positions, ignition: [], terminals, stats };
+  return { positions, terminals, stats };
 }
 
 /** Returns false when the body does not decode. */

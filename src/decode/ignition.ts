@@ -4,7 +4,7 @@
  * than the last one seen (0x0704 backfill, replays) cannot be placed incrementally: they are returned
  * as "late" so the store recomputes the events of that window from positions.
  */
-import type { IgnitionEventRow, PositionRow } from '../store/rows.js';
+import type { IgnitionEventRow, PositionColumns } from '../store/rows.js';
 
 interface LastState {
   ts: number;
@@ -25,30 +25,35 @@ export class IgnitionTracker {
   }
 
   /**
-   * Feeds a batch (any order). Returns the transitions among in-order rows and the number of late rows.
-   * The first report ever seen of a terminal with ACC on counts as an "on" (a trip starts with the
-   * first report we have); with ACC off it only sets the state.
+   * Feeds one read's columns (ordered by terminal, then ts: store/position-columns.ts). Returns the transitions
+   * among in-order rows and the number of late rows. The first report ever seen of a terminal with ACC on
+   * counts as an "on" (a trip starts with the first report we have); with ACC off it only sets the state.
    */
-  track(rows: readonly PositionRow[]): { events: IgnitionEventRow[]; late: number } {
-    const ordered = rows.length > 1 ? [...rows].sort((a, b) => (a.terminal < b.terminal ? -1 : a.terminal > b.terminal ? 1 : a.ts - b.ts)) : rows;
+  track(c: PositionColumns): { events: IgnitionEventRow[]; late: number } {
     const events: IgnitionEventRow[] = [];
     let late = 0;
-    for (const r of ordered) {
-      const acc: 0 | 1 = (r.status & 1) === 1 ? 1 : 0;
-      const cur = this.last.get(r.terminal);
-      if (!cur) {
-        this.last.set(r.terminal, { ts: r.ts, acc });
-        if (acc === 1) events.push({ terminal: r.terminal, ts: r.ts, on: 1, latE6: r.latE6, lonE6: r.lonE6 });
-        continue;
+    let cur: LastState | undefined;
+    for (let i = 0; i < c.ts.length; i++) {
+      const terminal = c.terminals[c.terminal[i]];
+      const ts = c.ts[i];
+      const acc: 0 | 1 = (c.status[i] & 1) === 1 ? 1 : 0;
+      if (i === 0 || c.terminal[i] !== c.terminal[i - 1]) {
+        cur = this.last.get(terminal);
+        if (!cur) {
+          this.last.set(terminal, (cur = { ts, acc }));
+          if (acc === 1) events.push({ terminal, ts, on: 1, latE6: c.latE6[i], lonE6: c.lonE6[i] });
+          continue;
+        }
       }
-      if (r.ts < cur.ts) {
+      const s = cur!;
+      if (ts < s.ts) {
         late++;
         continue;
       }
-      if (r.ts === cur.ts) continue; // a resend of the same report
-      if (acc !== cur.acc) events.push({ terminal: r.terminal, ts: r.ts, on: acc, latE6: r.latE6, lonE6: r.lonE6 });
-      cur.ts = r.ts;
-      cur.acc = acc;
+      if (ts === s.ts) continue; // a resend of the same report
+      if (acc !== s.acc) events.push({ terminal, ts, on: acc, latE6: c.latE6[i], lonE6: c.lonE6[i] });
+      s.ts = ts;
+      s.acc = acc;
     }
     return { events, late };
   }

@@ -1,16 +1,18 @@
 /**
  * The decode stage: a piscina pool of worker threads (or the main thread when threads = 0). Each call
- * decodes one batch of spool records; the records are packed into one transferred ArrayBuffer.
+ * decodes and encodes one read of spool records (decode-read.ts); the records go packed into one transferred
+ * ArrayBuffer, the encoded body and columns come back transferred.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import type { DecodedBatch } from '../store/rows.js';
+import type { EncodeContext } from '../store/rows.js';
 import { packRecords } from './batch.js';
-import { decodeRecords, type DecodeStats, type SpooledRecord } from './decode-records.js';
+import type { SpooledRecord } from './decode-records.js';
+import { decodeRead, type DecodedRead } from './decode-read.js';
 
 export interface Decoder {
-  decode(records: readonly SpooledRecord[]): Promise<DecodedBatch & { stats: DecodeStats }>;
+  decode(records: readonly SpooledRecord[], ctx: EncodeContext): Promise<DecodedRead>;
   readonly threads: number;
   close(): Promise<void>;
 }
@@ -23,20 +25,14 @@ function workerFile(): string {
 }
 
 export function createDecoder(threads: number): Decoder {
-  if (threads <= 0) {
-    return {
-      threads: 0,
-      decode: async (records) => decodeRecords(records),
-      close: async () => {},
-    };
-  }
+  if (threads <= 0) return { threads: 0, decode: decodeRead, close: async () => {} };
   const pool = new Piscina({ filename: workerFile(), minThreads: threads, maxThreads: threads, idleTimeout: 60_000 });
   return {
     threads,
-    async decode(records) {
-      if (records.length === 0) return { positions: [], ignition: [], terminals: [], stats: { records: 0, positions: 0, failed: 0, skipped: 0 } };
+    async decode(records, ctx) {
+      if (records.length === 0) return decodeRead(records, ctx);
       const packed = packRecords(records);
-      return pool.run({ records: packed }, { transferList: [packed] });
+      return pool.run({ records: packed, ctx }, { transferList: [packed] });
     },
     close: () => pool.destroy(),
   };

@@ -4,7 +4,7 @@
  * Numbers are written by hand (no JSON.stringify per row) after a cheap type/range check; a row that fails
  * is rejected and counted, never sent, so one bad row cannot poison a whole batch into endless retries.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import type { InsertFormat } from './db.js';
 import type { IgnitionEventRow, PositionRow } from './rows.js';
@@ -124,10 +124,19 @@ export interface EncodedBody {
   digest: string;
 }
 
-/** Encodes in CHUNK_ROWS slices, yielding to the event loop between slices. */
-export async function encodeRows<R>(rows: readonly R[], codec: RowCodec<R>, chunkRows = CHUNK_ROWS): Promise<EncodedBody> {
+/**
+ * Valid rows → lines, one Buffer per CHUNK_ROWS slice, yielding to the event loop between slices. Each slice
+ * becomes bytes at once: slice strings kept across yields survive scavenges as cons-string trees (measured
+ * 5–7× the CPU). `kept` (if given) receives the valid rows in order; `hash` is fed slice by slice.
+ */
+async function encodeSlices<R>(
+  rows: readonly R[],
+  codec: RowCodec<R>,
+  chunkRows: number,
+  kept?: R[],
+  hash?: Hash,
+): Promise<{ chunks: Buffer[]; rejected: number }> {
   const chunks: Buffer[] = [];
-  const hash = createHash('sha256');
   let rejected = 0;
   for (let i = 0; i < rows.length; i += chunkRows) {
     if (i > 0) await yieldLoop();
@@ -135,14 +144,37 @@ export async function encodeRows<R>(rows: readonly R[], codec: RowCodec<R>, chun
     const end = Math.min(rows.length, i + chunkRows);
     for (let j = i; j < end; j++) {
       const r = rows[j];
-      if (codec.valid(r)) s += codec.line(r);
-      else rejected++;
+      if (codec.valid(r)) {
+        s += codec.line(r);
+        kept?.push(r);
+      } else rejected++;
     }
     if (s) {
       const b = Buffer.from(s);
       chunks.push(b);
-      hash.update(b);
+      hash?.update(b);
     }
   }
+  return { chunks, rejected };
+}
+
+/** Encodes in CHUNK_ROWS slices, yielding to the event loop between slices. */
+export async function encodeRows<R>(rows: readonly R[], codec: RowCodec<R>, chunkRows = CHUNK_ROWS): Promise<EncodedBody> {
+  const hash = createHash('sha256');
+  const { chunks, rejected } = await encodeSlices(rows, codec, chunkRows, undefined, hash);
   return { chunks, rows: rows.length - rejected, rejected, digest: hash.digest('hex') };
+}
+
+/** The body as one Uint8Array over its own ArrayBuffer: safe to transfer (a pooled Buffer shares its slab). */
+export async function encodeBytes<R>(rows: readonly R[], codec: RowCodec<R>, kept: R[], chunkRows = CHUNK_ROWS): Promise<{ bytes: Uint8Array; rejected: number }> {
+  const { chunks, rejected } = await encodeSlices(rows, codec, chunkRows, kept);
+  let size = 0;
+  for (const c of chunks) size += c.length;
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.length;
+  }
+  return { bytes, rejected };
 }

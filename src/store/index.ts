@@ -1,13 +1,14 @@
 /** src/store public surface: connect, migrate, ingest (sink), roll up, query. */
 export type { StoreOptions } from './options.js';
 export { DEFAULT_DATABASE } from './options.js';
-export type { PositionRow, IgnitionEventRow, TerminalRow, DecodedBatch } from './rows.js';
+export type { PositionRow, IgnitionEventRow, TerminalRow, DecodedBatch, RowBatch, EncodeContext, EncodedPositions, PositionColumns, LateMark } from './rows.js';
 export { openDb } from './connect.js';
 export { Db, QueryError } from './db.js';
 export type { ServerInfo, ServerFeatures } from './server-info.js';
 export { migrate, MIGRATIONS, MigrationError, type Migration, type MigrateResult } from './migrations.js';
 export { Sink, type SinkOptions, type SinkStats, type SpoolSource, type DecodeFn, type SinkLogger } from './sink.js';
 export { encodeRows, positionCodec, ignitionCodec } from './encode.js';
+export { encodePositions, rowDecode } from './encode-positions.js';
 export { Zone, DEFAULT_TIMEZONE } from './timezone.js';
 export { Rollup, type RollupOptions, type TickResult, type DayRun, type RevisionReason } from './rollup/job.js';
 export { DEFAULT_RULES, rulesId, type RollupRules } from './rollup/rules.js';

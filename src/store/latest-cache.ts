@@ -1,15 +1,12 @@
 /**
  * The latest position of every terminal, in memory (node-cache): updated from each decoded batch, so it is
  * ahead of ClickHouse, and seeded from ClickHouse after a restart (`warm`). A terminal not in memory is looked
- * up in ClickHouse (`lookup`). A report whose device time is more than a day past its receive time (a terminal
- * clock gone wrong) never becomes "latest": it would stick there.
+ * up in ClickHouse (`lookup`). Which rows may become latest is decided where they are decoded (latest-pick.ts).
  */
 import NodeCache from 'node-cache';
 import type { Db } from './db.js';
 import { latestPositions, type LatestPosition } from './queries/latest.js';
-import type { PositionRow } from './rows.js';
 
-const FUTURE_SLACK_S = 86_400;
 /** 2000-01-01: JT808 times are 20xx, and a DateTime parameter of 0 does not parse on every server. */
 const EPOCH_2000 = 946_684_800;
 
@@ -32,15 +29,9 @@ export class LatestCache {
     if (!have || p.ts > have.ts) this.cache.set(p.terminal, p);
   }
 
-  /** Keeps the newest (device time) row per terminal; rows arrive in any order (backfill is older). */
-  update(rows: readonly PositionRow[]): void {
-    for (const r of rows) {
-      if (r.ts <= 0 || r.ts > r.recvTs + FUTURE_SLACK_S) continue;
-      this.offer({
-        terminal: r.terminal, ts: r.ts, latE6: r.latE6, lonE6: r.lonE6, speed: r.speed, direction: r.direction,
-        status: r.status, alarm: r.alarm, odometer: r.odometer,
-      });
-    }
+  /** Offers each read's newest rows (latest-pick.ts); a newer device time already held stays. */
+  update(list: readonly LatestPosition[]): void {
+    for (const p of list) this.offer(p);
   }
 
   /** Adds positions read from ClickHouse; newer ones already in memory stay. */

@@ -2,6 +2,8 @@
  * Row shapes the decode workers hand to the sink. One row = one stored ClickHouse row; field units are
  * the JT808 wire units (SPEC.md §7.9), so nothing is converted or rounded on the way in.
  */
+import type { InsertFormat } from './db.js';
+import type { LatestPosition } from './queries/latest.js';
 
 /** One 0x0200 (or one 0x0704 item). */
 export interface PositionRow {
@@ -70,9 +72,63 @@ export interface TerminalRow {
   lastSeen: number;
 }
 
+/** Rows as a row-producing decode returns them (tests, benches; the decoder before encoding). */
+export interface RowBatch {
+  positions: PositionRow[];
+  ignition: IgnitionEventRow[];
+  terminals?: TerminalRow[];
+}
+
+/** What the sink tells the decode stage, per read, so positions are encoded for its server. */
+export interface EncodeContext {
+  format: InsertFormat;
+  /** `extras_hex` where the server stores binary through EPHEMERAL, else `extras`. */
+  extrasColumn: 'extras' | 'extras_hex';
+  timezone: string;
+  /** First second of today in `timezone`: valid rows before it leave restatement marks. */
+  todayStart: number;
+}
+
+/**
+ * The valid positions of one read as columns, ordered by (terminal index, ts): what the main thread still
+ * reads (ignition, track-cache invalidation) without a row object per position.
+ */
+export interface PositionColumns {
+  /** Distinct terminal ids; `terminal[i]` indexes this table. */
+  terminals: string[];
+  terminal: Uint32Array;
+  ts: Uint32Array;
+  status: Uint32Array;
+  latE6: Int32Array;
+  lonE6: Int32Array;
+}
+
+/** Late rows of one (local day, terminal): the rollup restates that day. */
+export interface LateMark {
+  day: string;
+  terminal: string;
+  rows: number;
+  backfill: number;
+}
+
+/** The positions of one read, validated and encoded (in the decode worker when there is one). */
+export interface EncodedPositions {
+  /** The valid rows as insert-format lines, in read order; its own ArrayBuffer (transferred, never pooled). */
+  body: Uint8Array;
+  rows: number;
+  rejected: number;
+  /** Oldest receive time among the valid rows (Infinity when none). */
+  minRecvTs: number;
+  columns: PositionColumns;
+  marks: LateMark[];
+  /** The newest row per terminal that may become its latest position (latest-pick.ts). */
+  latest: LatestPosition[];
+}
+
 /** What the injected decode function returns for one read of spool records. */
 export interface DecodedBatch {
-  positions: PositionRow[];
+  positions: EncodedPositions;
+  /** Derived on the main thread (the tracker's state lives there). */
   ignition: IgnitionEventRow[];
   terminals?: TerminalRow[];
 }

@@ -1,6 +1,8 @@
 /**
- * The sink: spool records → decode (injected; worker threads in production) → one insert per table per
- * batch (by rows or ~1 s) → checkpoint. The checkpoint moves only after every insert of the batch succeeded.
+ * The sink: spool records → decode (injected; worker threads in production, which also validate and encode the
+ * positions: encode-positions.ts) → one insert per table per batch (by rows or ~1 s) → checkpoint. A batch's
+ * positions body is the concatenation of its reads' bodies. The checkpoint moves only after every insert of the
+ * batch succeeded.
  *
  * Exactly once, in three layers:
  *  1. Retry of a batch: its bodies are frozen before the first attempt and sent with an
@@ -17,10 +19,12 @@
  * ClickHouse slow or down: each step retries with backoff; reading stops (the spool absorbs the backlog)
  * and `stats().lagSeconds` grows with the age of the oldest row not yet committed.
  */
+import { createHash, type Hash } from 'node:crypto';
 import type { Db, InsertFormat } from './db.js';
-import { encodeRows, ignitionCodec, positionCodec, validPosition, type EncodedBody, type RowCodec } from './encode.js';
+import { encodeRows, ignitionCodec, positionCodec, type EncodedBody, type RowCodec } from './encode.js';
 import { abortableSleep, retryForever, type BackoffOptions } from './backoff.js';
-import type { DecodedBatch, IgnitionEventRow, PositionRow, TerminalRow } from './rows.js';
+import { addMarks, MARK_CODEC } from './late-marks.js';
+import type { DecodedBatch, EncodeContext, IgnitionEventRow, LateMark, TerminalRow } from './rows.js';
 import { INGEST_BATCHES, ROLLUP_DIRTY, TERMINALS } from './schema.js';
 import { Zone } from './timezone.js';
 
@@ -30,7 +34,8 @@ export interface SpoolSource<R, P> {
   commit(position: P): Promise<void>;
 }
 
-export type DecodeFn<R> = (records: R[]) => Promise<DecodedBatch>;
+/** Decodes one read; `ctx` says how to encode its positions for this sink's server (rowDecode adapts row objects). */
+export type DecodeFn<R> = (records: R[], ctx: EncodeContext) => Promise<DecodedBatch>;
 
 export interface SinkLogger {
   warn(obj: object, msg: string): void;
@@ -87,7 +92,13 @@ export interface SinkStats {
 }
 
 interface Pending<P> {
-  positions: PositionRow[];
+  /** The reads' position bodies, in read order: the batch body is exactly these bytes. */
+  posChunks: Buffer[];
+  /** sha256 over posChunks, fed per read so no batch-sized hash stalls the event loop. */
+  posHash: Hash;
+  posRows: number;
+  posRejected: number;
+  marks: Map<string, LateMark>;
   ignition: IgnitionEventRow[];
   terminals: TerminalRow[];
   records: number;
@@ -106,42 +117,18 @@ interface Prepared<P> {
   terminals: TerminalRow[];
 }
 
-/** Restatement marks: (day, terminal) → late row counts; keys come from validated rows. */
-const MARK_CODEC: RowCodec<[string, { rows: number; backfill: number }]> = {
-  columns: ['day', 'terminal', 'rows', 'backfill_rows'],
-  valid: () => true,
-  line: ([k, m]) => {
-    const [day, terminal] = k.split('|');
-    return `{"day":"${day}","terminal":"${terminal}","rows":${m.rows},"backfill_rows":${m.backfill}}\n`;
-  },
-};
-
 class StopRequested extends Error {}
 
 function defaultKey(p: unknown): string {
   return typeof p === 'object' && p !== null ? JSON.stringify(p) : String(p);
 }
 
-/** Late rows: valid positions for local days before today, grouped by (day, terminal). */
-export function lateMarks(rows: readonly PositionRow[], zone: Zone, todayStart: number): Map<string, { rows: number; backfill: number }> {
-  const marks = new Map<string, { rows: number; backfill: number }>();
-  for (const r of rows) {
-    if (r.ts >= todayStart || !validPosition(r)) continue;
-    const k = `${zone.day(r.ts)}|${r.terminal}`;
-    const m = marks.get(k);
-    if (m) {
-      m.rows++;
-      m.backfill += r.backfill;
-    } else marks.set(k, { rows: 1, backfill: r.backfill });
-  }
-  return marks;
-}
-
 export class Sink<R, P> {
   private readonly o: Required<Omit<SinkOptions<R, P>, 'log' | 'retry' | 'timezone'>> & SinkOptions<R, P>;
   private readonly zone: Zone;
   private readonly format: InsertFormat;
-  private readonly posCodec: RowCodec<PositionRow>;
+  private readonly extrasColumn: EncodeContext['extrasColumn'];
+  private readonly posColumns: readonly string[];
   private readonly ignCodec: RowCodec<IgnitionEventRow>;
   private readonly abort = new AbortController();
   private stopping = false;
@@ -172,7 +159,8 @@ export class Sink<R, P> {
     this.zone = new Zone(o.timezone);
     const f = o.db.info.features;
     this.format = f.compactJson ? 'JSONCompactEachRow' : 'JSONEachRow';
-    this.posCodec = positionCodec(this.format, f.ephemeral ? 'extras_hex' : 'extras');
+    this.extrasColumn = f.ephemeral ? 'extras_hex' : 'extras';
+    this.posColumns = positionCodec(this.format, this.extrasColumn).columns;
     this.ignCodec = ignitionCodec(this.format);
     this.pending = this.emptyBatch();
   }
@@ -180,7 +168,7 @@ export class Sink<R, P> {
   stats(): SinkStats {
     const oldest = Math.min(this.pending.minRecvTs, ...this.uncommitted);
     this.s.lagSeconds = Number.isFinite(oldest) ? Math.max(0, Math.round(this.o.now() / 1000 - oldest)) : 0;
-    this.s.pendingRows = this.pending.positions.length + this.pending.ignition.length;
+    this.s.pendingRows = this.pending.posRows + this.pending.ignition.length;
     return { ...this.s };
   }
 
@@ -206,7 +194,10 @@ export class Sink<R, P> {
   }
 
   private emptyBatch(): Pending<P> {
-    return { positions: [], ignition: [], terminals: [], records: 0, to: undefined, startedAt: 0, minRecvTs: Infinity };
+    return {
+      posChunks: [], posHash: createHash('sha256'), posRows: 0, posRejected: 0, marks: new Map(), ignition: [], terminals: [], records: 0, to: undefined,
+      startedAt: 0, minRecvTs: Infinity,
+    };
   }
 
   private async run(): Promise<void> {
@@ -227,7 +218,7 @@ export class Sink<R, P> {
           else await abortableSleep(this.o.idleMs, this.abort.signal).catch(() => undefined);
           continue;
         }
-        const decoded = await this.o.decode(records);
+        const decoded = await this.o.decode(records, this.encodeContext());
         this.append(decoded, records.length, next);
         const key = this.o.positionKey(next);
         const atCut = this.cuts.delete(key);
@@ -243,15 +234,27 @@ export class Sink<R, P> {
     }
   }
 
+  /** Marks are against today at read time, not at the cut: a row read before midnight never marks its own day. */
+  private encodeContext(): EncodeContext {
+    const todayStart = this.zone.bounds(this.zone.day(Math.floor(this.o.now() / 1000))).start;
+    return { format: this.format, extrasColumn: this.extrasColumn, timezone: this.zone.tz, todayStart };
+  }
+
   private append(d: DecodedBatch, records: number, next: P): void {
     const p = this.pending;
+    const pos = d.positions;
     if (p.records === 0) p.startedAt = this.o.now();
     p.records += records;
     p.to = next;
-    for (const r of d.positions) {
-      p.positions.push(r);
-      if (r.recvTs < p.minRecvTs) p.minRecvTs = r.recvTs;
+    if (pos.body.byteLength > 0) {
+      const body = Buffer.from(pos.body.buffer, pos.body.byteOffset, pos.body.byteLength);
+      p.posChunks.push(body);
+      p.posHash.update(body);
     }
+    p.posRows += pos.rows;
+    p.posRejected += pos.rejected;
+    if (pos.minRecvTs < p.minRecvTs) p.minRecvTs = pos.minRecvTs;
+    addMarks(p.marks, pos.marks);
     for (const r of d.ignition) p.ignition.push(r);
     if (d.terminals) for (const r of d.terminals) p.terminals.push(r);
     this.s.records += records;
@@ -259,7 +262,7 @@ export class Sink<R, P> {
 
   private due(afterRead: boolean): boolean {
     const p = this.pending;
-    if (afterRead && p.positions.length + p.ignition.length >= this.o.maxRows) return true;
+    if (afterRead && p.posRows + p.ignition.length >= this.o.maxRows) return true;
     const now = this.o.now();
     // While cut points of the previous run may lie ahead, wait for them rather than cut by time.
     const replaying = this.cuts.size > 0 && now - this.startedAt < this.o.replayGraceMs;
@@ -316,13 +319,11 @@ export class Sink<R, P> {
 
   /** Freezes a batch: every attempt sends exactly these bytes. */
   private async prepare(b: Pending<P>): Promise<Prepared<P>> {
-    const pos = await encodeRows(b.positions, this.posCodec);
+    const pos: EncodedBody = { chunks: b.posChunks, rows: b.posRows, rejected: b.posRejected, digest: b.posHash.digest('hex') };
     const ign = await encodeRows(b.ignition, this.ignCodec);
-    const todayStart = this.zone.bounds(this.zone.day(Math.floor(this.o.now() / 1000))).start;
-    const marks = lateMarks(b.positions, this.zone, todayStart);
-    const markBody = await encodeRows([...marks], MARK_CODEC);
+    const markBody = await encodeRows([...b.marks.values()], MARK_CODEC);
     let lateRows = 0;
-    for (const m of marks.values()) lateRows += m.rows;
+    for (const m of b.marks.values()) lateRows += m.rows;
     return { to: b.to as P, toKey: this.o.positionKey(b.to as P), pos, ign, markBody, lateRows, terminals: b.terminals };
   }
 
@@ -336,7 +337,7 @@ export class Sink<R, P> {
         ]),
       );
     }
-    await this.insertBody('positions', this.posCodec.columns, pos, toKey);
+    await this.insertBody('positions', this.posColumns, pos, toKey);
     await this.insertBody('ignition_events', this.ignCodec.columns, ign, toKey);
     if (p.terminals.length) await this.insertTerminals(p.terminals);
     if (markBody.rows) {

@@ -32,7 +32,7 @@ t.test('no env, no flags: every default', async (t) => {
     clickhousePassword: undefined,
     clickhouseDatabase: 'fleetgate',
     clickhouseCluster: undefined,
-    batchRows: 10000,
+    batchRows: 100000,
     batchMs: 1000,
     timezone: 'Asia/Shanghai',
     apiKeys: [],

@@ -1,5 +1,6 @@
 /**
- * Spool records → rows, on the main thread and through the worker pool (the same results).
+ * Spool records → the sink's read (encoded body, columns, marks, newest rows), on the main thread and through
+ * the worker pool (the same results), and the ignition tracker over those columns.
  */
 import t from 'tap';
 import { decodeHeader } from '../../protocols/jt808/header.js';
@@ -10,7 +11,10 @@ import { createDecoder } from '../../src/decode/pool.js';
 import { packRecords, unpackRecords } from '../../src/decode/batch.js';
 import { IgnitionTracker } from '../../src/decode/ignition.js';
 import { FLAG_FRAGMENT, writeRecord } from '../../src/decode/record.js';
-import type { SpooledRecord } from '../../src/decode/decode-records.js';
+import { decodeRecords, type SpooledRecord } from '../../src/decode/decode-records.js';
+import { encodeRows, positionCodec } from '../../src/store/encode.js';
+import { positionColumns } from '../../src/store/position-columns.js';
+import type { EncodeContext, PositionRow } from '../../src/store/rows.js';
 
 const T0 = Date.UTC(2026, 10, 26, 0, 0, 0);
 
@@ -43,23 +47,42 @@ t.test('pack/unpack keeps every record', async (t) => {
   t.ok(back.every((r, i) => r.stampMs === records[i].stampMs && r.data.equals(records[i].data)));
 });
 
+/** Today starts after every test time, so each valid row is late for its day. */
+const ctx: EncodeContext = { format: 'JSONCompactEachRow', extrasColumn: 'extras_hex', timezone: 'Asia/Shanghai', todayStart: T0 / 1000 + 86_400 };
+/** A receive time past UInt32 (a broken clock): decodes, but does not fit the columns. */
+const unfit = record(0x0200, encode0200(loc(4, true)));
+unfit.stampMs = 5e12;
+const all = [...records, unfit];
+
 for (const threads of [0, 1]) {
   t.test(`decode with ${threads} worker thread(s)`, async (t) => {
     const d = createDecoder(threads);
     t.teardown(() => d.close());
-    const out = await d.decode(records);
-    t.equal(out.positions.length, 4, '0x0200 ×2 + 0x0704 ×2; the fragment is skipped');
-    t.same(out.positions.map((p) => p.backfill), [0, 0, 1, 1], 'backfill flag from 0x0704 type 1');
-    const p = out.positions[1];
-    t.equal(p.terminal, '13800138000', 'canonical id');
-    t.equal(p.ts, (T0 + 30_000) / 1000, 'device time in epoch seconds UTC');
-    t.equal(p.recvTs, (T0 + 5000) / 1000);
-    t.equal(p.latE6, 29_501_000);
-    t.equal(p.speed, 300);
-    t.equal(p.odometer, 110);
-    t.equal(p.fuel, 400);
-    t.equal(p.satellites, 9);
-    t.equal(p.signal, 20);
+    const out = await d.decode(all, ctx);
+    const pos = out.positions;
+    t.equal(pos.rows, 4, '0x0200 ×2 + 0x0704 ×2; the fragment is skipped');
+    t.equal(pos.rejected, 1, 'the row that does not fit is counted, not sent');
+    const lines = Buffer.from(pos.body).toString().trimEnd().split('\n').map((l) => JSON.parse(l));
+    t.same(lines.map((l) => l[14]), [0, 0, 1, 1], 'backfill flag from 0x0704 type 1');
+    const [terminal, ts, recvDelay, lat, , speed, , , , , odometer, fuel, satellites, signal] = lines[1];
+    t.equal(terminal, '13800138000', 'canonical id');
+    t.equal(ts, (T0 + 30_000) / 1000, 'device time in epoch seconds UTC');
+    t.equal(recvDelay, (T0 + 5000) / 1000 - ts);
+    t.same([lat, speed, odometer, fuel, satellites, signal], [29_501_000, 300, 110, 400, 9, 20]);
+
+    const plain = decodeRecords(all).positions;
+    const old = await encodeRows(plain, positionCodec(ctx.format, ctx.extrasColumn));
+    t.equal(Buffer.from(pos.body).toString(), Buffer.concat(old.chunks).toString(), 'the same bytes the sink used to encode');
+    const remote = await d.decode(all, { ...ctx, format: 'JSONEachRow', extrasColumn: 'extras' });
+    const oldRemote = await encodeRows(plain, positionCodec('JSONEachRow', 'extras'));
+    t.equal(Buffer.from(remote.positions.body).toString(), Buffer.concat(oldRemote.chunks).toString(), '18.16: JSONEachRow, extras as hex');
+
+    t.same(pos.columns.terminals, ['13800138000']);
+    t.same([...pos.columns.ts], [0, 1, 2, 3].map((i) => (T0 + i * 30_000) / 1000), 'columns in device-time order');
+    t.same([...pos.columns.status].map((s) => s & 1), [0, 1, 1, 0]);
+    t.equal(pos.minRecvTs, (T0 + 5000) / 1000);
+    t.same(pos.latest.map((p) => [p.terminal, p.ts, p.odometer]), [['13800138000', (T0 + 90_000) / 1000, 130]], 'newest row per terminal');
+    t.same(pos.marks, [{ day: '2026-11-26', terminal: '13800138000', rows: 4, backfill: 2 }], 'late-day marks');
     t.equal(out.terminals?.length, 1, 'registration → terminal row');
     t.equal(out.terminals?.[0].plate, '渝A00001');
     t.equal(out.stats.failed, 1, 'the garbage record is counted');
@@ -67,14 +90,24 @@ for (const threads of [0, 1]) {
   });
 }
 
+t.test('columns: grouped by terminal in first-seen order, each in device-time order', async (t) => {
+  const base = decodeRecords(records).positions[0];
+  const rows = [['b', 30], ['a', 20], ['b', 10], ['a', 20], ['c', 5], ['a', 10]].map(([terminal, ts]) => ({ ...base, terminal, ts }) as PositionRow);
+  const c = positionColumns(rows);
+  t.same(c.terminals, ['b', 'a', 'c']);
+  t.same([...c.terminal], [0, 0, 1, 1, 1, 2]);
+  t.same([...c.ts], [10, 30, 10, 20, 20, 5]);
+});
+
 t.test('ignition transitions in device-time order, late rows reported', async (t) => {
   const tr = new IgnitionTracker();
-  const rows = (await createDecoder(0).decode(records)).positions;
-  const first = tr.track(rows);
+  const { columns } = (await createDecoder(0).decode(records, ctx)).positions;
+  const first = tr.track(columns);
   t.same(first.events.map((e) => [e.ts, e.on]), [[(T0 + 30_000) / 1000, 1], [(T0 + 90_000) / 1000, 0]], 'on at report 1, off at report 3');
-  const again = tr.track(rows);
+  const again = tr.track(columns);
   t.equal(again.events.length, 0, 'a replay emits nothing new');
   t.equal(again.late, 3, 'older rows are late');
   tr.seed('7', 100, true);
-  t.equal(tr.track([{ ...rows[0], terminal: '7', ts: 200, status: 0 }]).events[0].on, 0, 'seeded state: off after on');
+  const row = decodeRecords(records).positions[0];
+  t.equal(tr.track(positionColumns([{ ...row, terminal: '7', ts: 200, status: 0 }])).events[0].on, 0, 'seeded state: off after on');
 });

@@ -48,20 +48,26 @@ t.test('same rows → same digest; encoding yields to the event loop between 100
   const rows = Array.from({ length: 60_000 }, (_, i) => fakePosition(i, fleet));
   const codec = positionCodec('JSONCompactEachRow', 'extras_hex');
   const h = monitorEventLoopDelay({ resolution: 1 });
-  let ticks = 0;
-  const timer = setInterval(() => ticks++, 1);
+  // A chain of immediates advances once per loop turn: it can only keep pace if the encoder yields after every slice.
+  let turns = 0;
+  let spinning = true;
+  const spin = (): void => {
+    turns++;
+    if (spinning) setImmediate(spin);
+  };
+  setImmediate(spin);
   h.enable();
   const cpu0 = process.cpuUsage();
   const a = await encodeRows(rows, codec);
   const cpu = process.cpuUsage(cpu0);
   h.disable();
-  clearInterval(timer);
+  spinning = false;
   t.equal(a.chunks.length, 60);
-  t.ok(ticks > 0, 'timers ran while encoding');
+  t.ok(turns >= a.chunks.length - 1, `the loop turned ${turns} times while encoding ${a.chunks.length} slices`);
   // CPU per slice is what the loop waits for at most; wall-clock stalls also include the OS scheduler on a busy host.
   const sliceMs = (cpu.user + cpu.system) / 1000 / a.chunks.length;
   t.ok(sliceMs < 5, `${sliceMs.toFixed(2)} ms of CPU per slice`);
-  t.ok(h.max / 1e6 < 100, `longest event-loop stall ${(h.max / 1e6).toFixed(1)} ms while encoding 60k rows`);
+  t.comment(`longest event-loop stall ${(h.max / 1e6).toFixed(1)} ms (wall clock, includes the host's scheduling)`);
   const b = await encodeRows(rows, codec);
   t.equal(a.digest, b.digest);
   const other = await encodeRows(rows.slice(1), codec);

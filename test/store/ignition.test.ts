@@ -5,7 +5,8 @@
 import t from 'tap';
 import { Sink, type SpoolSource } from '../../src/store/sink.js';
 import { ignitionEvents } from '../../src/store/queries/ignition.js';
-import type { DecodedBatch, PositionRow } from '../../src/store/rows.js';
+import { rowDecode } from '../../src/store/encode-positions.js';
+import type { PositionRow } from '../../src/store/rows.js';
 import { chdbDatabase, closeChdb } from './helpers/chdb.js';
 
 t.teardown(closeChdb);
@@ -27,7 +28,7 @@ async function ingest(db: Awaited<ReturnType<typeof chdbDatabase>>, batches: Pos
     read: async () => (cursor < batches.length ? { records: [batches[cursor]], next: ++cursor } : { records: [], next: cursor }),
     commit: async () => {},
   };
-  const sink = new Sink({ db, source, name: 'ign', decode: async (r): Promise<DecodedBatch> => ({ positions: r.flat(), ignition: [] }), maxDelayMs: 10, idleMs: 5 });
+  const sink = new Sink({ db, source, name: 'ign', decode: rowDecode(async (r: PositionRow[][]) => ({ positions: r.flat(), ignition: [] })), maxDelayMs: 10, idleMs: 5 });
   const loop = sink.start();
   const t0 = Date.now();
   while (sink.stats().records < batches.length && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 10));

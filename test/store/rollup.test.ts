@@ -2,6 +2,7 @@ import t from 'tap';
 import type { Db } from '../../src/store/db.js';
 import { Sink, type SpoolSource } from '../../src/store/sink.js';
 import type { PositionRow } from '../../src/store/rows.js';
+import { rowDecode } from '../../src/store/encode-positions.js';
 import { Rollup } from '../../src/store/rollup/job.js';
 import { addDays, Zone } from '../../src/store/timezone.js';
 import { dailyFigures, restatements } from '../../src/store/queries/daily.js';
@@ -77,7 +78,7 @@ async function ingest(db: Db, rows: PositionRow[], recvNow = false): Promise<voi
       committed = p;
     },
   };
-  const sink = new Sink({ db, source, decode: async (positions) => ({ positions, ignition: [] }), name: `rollup-${now}-${rows.length}`, replayGraceMs: 0 });
+  const sink = new Sink({ db, source, decode: rowDecode(async (positions: PositionRow[]) => ({ positions, ignition: [] })), name: `rollup-${now}-${rows.length}`, replayGraceMs: 0 });
   const loop = sink.start();
   while (sink.stats().records < records.length) await new Promise((r) => setTimeout(r, 5));
   await sink.stop();

@@ -8,6 +8,7 @@ import { chdbDatabase, closeChdb } from './helpers/chdb.js';
 import { FakeSpool, type FakeRecord } from './helpers/fake-source.js';
 import { fakeDecode, fakeIgnition, fakePosition, type FakeFleet } from './helpers/fake-decode.js';
 import { FlakyDb } from './helpers/flaky-db.js';
+import { rowDecode } from '../../src/store/encode-positions.js';
 
 t.teardown(closeChdb);
 
@@ -71,6 +72,10 @@ t.test('a retried batch whose first attempt landed is stored once (same dedup to
   const tokens = db.log.filter((l) => l.startsWith('positions:'));
   t.equal(tokens.length, N / 1000 + 3, 'three batches were sent twice');
   t.equal(new Set(tokens).size, N / 1000, '…each time with the same token');
+  // A batch body is the concatenation of its reads' bodies (4 reads of 250 rows here): the token still names exactly it.
+  const sent = db.sent.filter((x) => x.table === 'positions');
+  t.ok(sent.every((x) => x.token.endsWith(`:${x.sha256.slice(0, 32)}`)), 'each token ends with the sha256 of the bytes sent');
+  t.ok(sent.every((x) => x.lines === 1000), 'each body holds its batch\'s 1000 rows');
   t.equal(await count(real, 'positions'), N, 'no duplicate rows even before any merge (no FINAL)');
   t.equal(await count(real, 'ignition_events'), expectedIgnition());
 });
@@ -189,7 +194,7 @@ t.test('registration facts from the decoder land in terminals (newest last_seen 
   const decode = fakeDecode(fleet);
   const s = sink(db, spool, {
     readBytes: 500,
-    decode: async (records) => ({ ...(await decode(records)), terminals: [reg(fleet.base + 100 * ++call, `渝A${call}`)] }),
+    decode: async (records, ctx) => ({ ...(await decode(records, ctx)), terminals: [reg(fleet.base + 100 * ++call, `渝A${call}`)] }),
   });
   await drain(s, spool);
   const rows = await db.query<{ plate: string; n: number }>(
@@ -210,4 +215,18 @@ t.test('time-based flush: a trickle is inserted within maxDelayMs', async (t) =>
   await s.stop();
   await loop;
   t.equal(await count(db, 'positions'), 10);
+});
+
+t.test('rows that fail validation where they are encoded are counted, not stored; the rest of the batch lands', async (t) => {
+  const db = await chdbDatabase('sink_i');
+  const spool = new FakeSpool(1000);
+  // Every 100th record decodes to a speed past UInt16.
+  const decode = rowDecode(async (records: FakeRecord[]) => ({
+    positions: records.map((r) => ({ ...fakePosition(r.seq, fleet), ...(r.seq % 100 === 0 ? { speed: 70_000 } : {}) })),
+    ignition: [],
+  }));
+  const s = sink(db, spool, { decode });
+  await drain(s, spool);
+  t.match(s.stats(), { positions: 990, rejected: 10 });
+  t.equal(await count(db, 'positions'), 990);
 });

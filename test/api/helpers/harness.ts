@@ -14,6 +14,7 @@ import { buildApi, type ApiOptions } from '../../../src/api/app.js';
 import type { LiveSessions, SessionInfo, TerminalDirectory, TerminalInfo } from '../../../src/api/directory.js';
 import { TrackCache } from '../../../src/api/tracks/cache.js';
 import { createDecoder } from '../../../src/decode/pool.js';
+import { decodeStage } from '../../../src/decode/stage.js';
 import { IgnitionTracker } from '../../../src/decode/ignition.js';
 import { FLAG_AUTHENTICATED, recordSize, writeRecord } from '../../../src/decode/record.js';
 import { Spool, type SpoolRecord } from '../../../src/spool/index.js';
@@ -109,13 +110,7 @@ export async function startHarness(o: { database: string; options?: Partial<ApiO
         committed = position;
       },
     },
-    decode: async (records: SpoolRecord[]) => {
-      const batch = await decoder.decode(records);
-      batch.ignition = ignition.track(batch.positions).events;
-      latest.update(batch.positions);
-      if (records.length > 0) trackCache.decoded(records[records.length - 1].position, batch.positions.map((p) => p.terminal));
-      return batch;
-    },
+    decode: decodeStage<SpoolRecord>({ decoder, ignition, latest, trackCache }),
     maxRows: 20_000,
     maxDelayMs: 20,
     idleMs: 5,

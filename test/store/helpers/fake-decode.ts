@@ -2,7 +2,9 @@
  * Deterministic decode for the fake spool: record n → one position of terminal (n mod T) at step ⌊n / T⌋,
  * 30 s apart; ACC flips every 20 steps and each flip is also an ignition event.
  */
-import type { DecodedBatch, IgnitionEventRow, PositionRow } from '../../../src/store/rows.js';
+import type { DecodeFn } from '../../../src/store/sink.js';
+import { rowDecode } from '../../../src/store/encode-positions.js';
+import type { IgnitionEventRow, PositionRow } from '../../../src/store/rows.js';
 import type { FakeRecord } from './fake-source.js';
 
 export interface FakeFleet {
@@ -44,8 +46,8 @@ export function fakeIgnition(seq: number, f: FakeFleet): IgnitionEventRow | unde
   return { terminal: p.terminal, ts: p.ts, on: (p.status & 1) as 0 | 1, latE6: p.latE6, lonE6: p.lonE6 };
 }
 
-export function fakeDecode(f: FakeFleet): (records: FakeRecord[]) => Promise<DecodedBatch> {
-  return async (records) => {
+export function fakeDecode(f: FakeFleet): DecodeFn<FakeRecord> {
+  return rowDecode(async (records: FakeRecord[]) => {
     const positions: PositionRow[] = [];
     const ignition: IgnitionEventRow[] = [];
     for (const r of records) {
@@ -54,5 +56,5 @@ export function fakeDecode(f: FakeFleet): (records: FakeRecord[]) => Promise<Dec
       if (e) ignition.push(e);
     }
     return { positions, ignition };
-  };
+  });
 }

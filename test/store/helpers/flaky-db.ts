@@ -1,4 +1,5 @@
 /** A Db whose inserts can be made to fail before or after they land (a timeout whose insert went through). */
+import { createHash } from 'node:crypto';
 import { Db, type InsertFormat, type SettingValue } from '../../../src/store/db.js';
 import type { Params } from '../../../src/store/bind.js';
 
@@ -10,6 +11,8 @@ export class FlakyDb extends Db {
   /** The next n position inserts land, then throw (the client never learns they landed). */
   failAfter = 0;
   readonly log: string[] = [];
+  /** Every landed insert: its token, the sha256 of the exact bytes sent, and its line count. */
+  readonly sent: Array<{ table: string; token: string; sha256: string; lines: number }> = [];
 
   constructor(real: Db) {
     super(real.parts);
@@ -28,6 +31,9 @@ export class FlakyDb extends Db {
     }
     await super.insert(table, columns, format, chunks, settings);
     this.log.push(`${table}:${String(settings?.insert_deduplication_token ?? '')}`);
+    const body = Buffer.concat(chunks.map((c) => Buffer.from(c)));
+    const lines = body.reduce((n, b) => n + (b === 10 ? 1 : 0), 0);
+    this.sent.push({ table, token: String(settings?.insert_deduplication_token ?? ''), sha256: createHash('sha256').update(body).digest('hex'), lines });
     if (table === 'positions' && this.failAfter > 0) {
       this.failAfter--;
       throw new Error('request timeout (injected, landed)');

@@ -1,0 +1,23 @@
+/**
+ * Spool records → what the sink takes for one read: rows decoded, then validated and encoded for ClickHouse
+ * (store/encode-positions.ts). The one path for the worker and for the main thread (threads = 0).
+ */
+import { encodePositions } from '../store/encode-positions.js';
+import type { DecodedBatch, EncodeContext } from '../store/rows.js';
+import { decodeRecords, type DecodeStats, type SpooledRecord } from './decode-records.js';
+
+export type DecodedRead = DecodedBatch & { stats: DecodeStats };
+
+export async function decodeRead(records: readonly SpooledRecord[], ctx: EncodeContext): Promise<DecodedRead> {
+  const d = decodeRecords(records);
+  // Ignition events are derived on the main thread, where the tracker's state lives (stage.ts).
+  return { positions: await encodePositions(d.positions, ctx), ignition: [], terminals: d.terminals, stats: d.stats };
+}
+
+/** The buffers to transfer back (moved, not cloned): the body and the columns' one ArrayBuffer. */
+export function transferables(d: DecodedRead): ArrayBuffer[] {
+  const list = [d.positions.body.buffer as ArrayBuffer];
+  const columns = d.positions.columns.ts.buffer as ArrayBuffer;
+  if (columns !== list[0]) list.push(columns);
+  return list;
+}

@@ -1,0 +1,45 @@
+/**
+ * One read's decoded positions → what the sink and the main thread need (rows.ts EncodedPositions): the
+ * validated insert body, late-day marks, columns and the newest row per terminal. Runs in the decode worker
+ * (DESIGN.md: "encode rows for ClickHouse: worker"), or on the main thread with FLEETGATE_DECODE_THREADS=0.
+ */
+import { encodeBytes, positionCodec, type RowCodec } from './encode.js';
+import { lateMarks } from './late-marks.js';
+import { latestPick } from './latest-pick.js';
+import { positionColumns } from './position-columns.js';
+import type { DecodedBatch, EncodeContext, EncodedPositions, PositionRow, RowBatch } from './rows.js';
+import { Zone } from './timezone.js';
+
+// One per server flavour and zone: a worker serves one sink, so these hold one entry each.
+const codecs = new Map<string, RowCodec<PositionRow>>();
+const zones = new Map<string, Zone>();
+
+export async function encodePositions(rows: readonly PositionRow[], ctx: EncodeContext): Promise<EncodedPositions> {
+  const key = `${ctx.format}:${ctx.extrasColumn}`;
+  let codec = codecs.get(key);
+  if (!codec) codecs.set(key, (codec = positionCodec(ctx.format, ctx.extrasColumn)));
+  let zone = zones.get(ctx.timezone);
+  if (!zone) zones.set(ctx.timezone, (zone = new Zone(ctx.timezone)));
+
+  const valid: PositionRow[] = [];
+  const { bytes, rejected } = await encodeBytes(rows, codec, valid);
+  let minRecvTs = Infinity;
+  for (const r of valid) if (r.recvTs < minRecvTs) minRecvTs = r.recvTs;
+  return {
+    body: bytes,
+    rows: valid.length,
+    rejected,
+    minRecvTs,
+    columns: positionColumns(valid),
+    marks: lateMarks(valid, zone, ctx.todayStart),
+    latest: latestPick(valid),
+  };
+}
+
+/** Adapts a decode that returns row objects (tests, benches) to the sink's contract. */
+export function rowDecode<R>(decode: (records: R[]) => Promise<RowBatch>): (records: R[], ctx: EncodeContext) => Promise<DecodedBatch> {
+  return async (records, ctx) => {
+    const b = await decode(records);
+    return { positions: await encodePositions(b.positions, ctx), ignition: b.ignition, terminals: b.terminals };
+  };
+}
