@@ -112,6 +112,28 @@ async function merge(d: Dataset): Promise<Dataset> {
   return merged;
 }
 
+/**
+ * Applies migrations added since the data was made; positions are then copied into a table of the new layout
+ * (migration 4: compact parts), since a merge keeps a part's old one. True when any was applied.
+ */
+async function migrateData(): Promise<boolean> {
+  let applied = false;
+  for (const database of ['fleet3k', 'fleet30k']) {
+    const db = await openDb({ dataDir: DATA, database });
+    if ((await migrate(db)).applied.length > 0) {
+      applied = true;
+      const [from, to] = [db.t('positions'), db.t('positions_relayout')];
+      await db.command(`DROP TABLE IF EXISTS ${to}`);
+      await db.command(`CREATE TABLE ${to} AS ${from}`);
+      await db.command(`INSERT INTO ${to} SELECT * FROM ${from}`);
+      await db.command(`EXCHANGE TABLES ${from} AND ${to}`);
+      await db.command(`DROP TABLE ${to}`);
+    }
+    await db.close();
+  }
+  return applied;
+}
+
 async function count(db: Db, table: string): Promise<number> {
   const [r] = await db.query<{ n: number }>(`SELECT toUInt64(count()) AS n FROM ${db.t(table)}`);
   return Number(r.n);
@@ -152,7 +174,7 @@ async function prepare(vehicles: number, copies: number): Promise<Dataset> {
   const marker = join(DATA, 'dataset.json');
   if (!a.fresh && existsSync(marker)) {
     const d = JSON.parse(readFileSync(marker, 'utf8')) as Dataset;
-    if (d.vehicles === vehicles && d.copies === copies) return d.merged ? d : merge(d);
+    if (d.vehicles === vehicles && d.copies === copies) return d.merged && !(await migrateData()) ? d : merge(d);
   }
   rmSync(DATA, { recursive: true, force: true });
   mkdirSync(DATA, { recursive: true });

@@ -118,6 +118,22 @@ export class Db {
     }
   }
 
+  /**
+   * The result as raw bytes in a binary `format` (RowBinary for the hot reads: fixed-width rows go straight
+   * into typed arrays, with no text to format in the engine or to split here). Parameters bind as in query().
+   */
+  async queryBytes(sql: string, params: Params | undefined, format: 'RowBinary'): Promise<Buffer> {
+    const q = this.bind(sql, params);
+    try {
+      const res = await this.client.exec({ ...q, query: `${q.query}\nFORMAT ${format}` });
+      const chunks: Buffer[] = [];
+      for await (const c of res.stream) chunks.push(c as Buffer);
+      return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+    } catch (err) {
+      throw new QueryError(sql, err);
+    }
+  }
+
   async command(sql: string, params?: Params): Promise<void> {
     const q = this.bind(sql, params);
     try {

@@ -123,6 +123,12 @@ export const POSITIONS: TableSpec = {
   ],
 };
 
+/**
+ * Positions kept in compact parts whatever their size (migration 4): a track reads 11 columns of a few granules,
+ * and one file per part costs less to open and read than one per column.
+ */
+export const COMPACT_POSITIONS = 'min_bytes_for_wide_part = 1000000000000000, min_rows_for_wide_part = 1000000000000000';
+
 /** ACC transitions as the decoder saw them; (terminal, ts, on) collapses replays. */
 export const IGNITION_EVENTS: TableSpec = {
   name: 'ignition_events',

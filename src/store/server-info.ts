@@ -19,6 +19,8 @@ export interface ServerFeatures {
   ephemeral: boolean;
   /** `CREATE DATABASE/TABLE … ON CLUSTER` with `{shard}`/`{replica}` macros and Replicated engines. */
   onCluster: boolean;
+  /** Compact data parts (`min_rows_for_wide_part` / `min_bytes_for_wide_part`). */
+  compactParts: boolean;
 }
 
 export interface ServerInfo {
@@ -48,6 +50,7 @@ export function serverInfo(version: string): ServerInfo {
       ephemeral: atLeast(22, 8),
       // Tested on 18.16 with ZooKeeper (test/store/cluster18.test.ts), the oldest server we can run.
       onCluster: atLeast(18, 16),
+      compactParts: atLeast(20, 3),
     },
   };
 }

@@ -261,7 +261,7 @@ t.test('storage failures are 503, bugs are 500, details stay in the log', async 
   const fail = async () => {
     throw new QueryError('SELECT secret_column FROM positions', new Error('Connection refused 10.1.2.3:8123'));
   };
-  const broken = { ...h.db, info: h.db.info, t: (n: string) => h.db.t(n), query: fail, client: { query: fail } } as unknown as Db;
+  const broken = { ...h.db, info: h.db.info, t: (n: string) => h.db.t(n), query: fail, queryBytes: fail, client: { query: fail } } as unknown as Db;
   const logged: string[] = [];
   const log = pino({ level: 'error' }, { write: (s: string) => logged.push(s) });
   const app = await buildApi({

@@ -4,9 +4,10 @@ import { formatWorkingHours } from '../../config/kinds.js';
 import { fleetTotals, outsideHours, reportGeneration, type FleetTotals, type OutsideHours } from '../../store/queries/fleet-report.js';
 import { lastClosedDay } from '../../store/queries/days.js';
 import { revisionsSince, type Figures } from '../../store/queries/revisions.js';
+import { putJsonStr, putLit, putNum, putText, room, take } from '../ascii.js';
 import type { ApiContext } from '../context.js';
 import { badParameter } from '../errors.js';
-import { attachment, csvLine, CSV_TYPE, JSON_TYPE, round, type Cell } from '../output.js';
+import { attachment, csvCell, csvLine, CSV_TYPE, JSON_TYPE, round, type Cell } from '../output.js';
 import { dayRange, iso, instantMs, isoS, terminalId } from '../params.js';
 import { dayWindows } from '../working-hours.js';
 import { FLEET_COLUMNS, fleetSchema, revisionsSchema, type FleetQuerystring, type RevisionsQuerystring } from './schema.js';
@@ -14,18 +15,58 @@ import { FLEET_COLUMNS, fleetSchema, revisionsSchema, type FleetQuerystring, typ
 const MAX_DAYS = 366;
 
 const JSON_KEYS = FLEET_COLUMNS.map((c) => `"${c}":`);
+const JSON_KEYS_NEXT = JSON_KEYS.map((k) => `,${k}`);
+
+/** Bytes reserved per row besides its strings: 16 numbers of ≤ 24 bytes, keys and punctuation. */
+const ROW_MAX = 16 * 24 + JSON_KEYS.join(',').length + 8;
 
 /**
- * One row as JSON; an absent cell (no plate) is left out, as everywhere in the API. Fields joined per row,
- * rows appended to one string: ≈2.5× faster than appending field by field for 30,000 rows.
+ * The rows as JSON bytes after `head`, straight from the cells (ascii.ts); an absent cell (no plate) is left out,
+ * as everywhere in the API. 30,000 rows: ≈2× faster than a string per row, and ≈8 MB less garbage.
  */
-function rowJson(cells: readonly Cell[]): string {
-  const fields: string[] = [];
-  for (let i = 0; i < cells.length; i++) {
-    const v = cells[i];
-    if (v !== undefined && v !== null) fields.push(JSON_KEYS[i] + (typeof v === 'string' ? JSON.stringify(v) : String(v)));
+function rowsJson(head: string, rows: readonly (readonly Cell[])[]): Buffer {
+  let b = room(0, Buffer.byteLength(head) + 2);
+  let n = b.write(head, 0, 'utf8');
+  for (let r = 0; r < rows.length; r++) {
+    const cells = rows[r];
+    let strings = 0;
+    for (let i = 0; i < cells.length; i++) if (typeof cells[i] === 'string') strings += (cells[i] as string).length;
+    b = room(n, ROW_MAX + strings * 6 + 2 * cells.length);
+    b[n++] = r === 0 ? 123 : 44; // '{' or ',{'
+    if (r > 0) b[n++] = 123;
+    let first = true;
+    for (let i = 0; i < cells.length; i++) {
+      const v = cells[i];
+      if (v === undefined || v === null) continue;
+      n = putLit(b, n, first ? JSON_KEYS[i] : JSON_KEYS_NEXT[i]);
+      first = false;
+      n = typeof v === 'string' ? putJsonStr(b, n, v) : typeof v === 'number' ? putNum(b, n, v) : putLit(b, n, String(v));
+    }
+    b[n++] = 125;
   }
-  return `{${fields.join(',')}}`;
+  return take(putLit(room(n, 2), n, ']}'));
+}
+
+/** The rows as CSV bytes after the header line, cells as csvLine writes them (output.ts), without a string per row. */
+function rowsCsv(rows: readonly (readonly Cell[])[]): Buffer {
+  const header = csvLine([...FLEET_COLUMNS]);
+  let b = room(0, header.length);
+  let n = putLit(b, 0, header);
+  for (let r = 0; r < rows.length; r++) {
+    const cells = rows[r];
+    let strings = 0;
+    for (let i = 0; i < cells.length; i++) if (typeof cells[i] === 'string') strings += (cells[i] as string).length;
+    b = room(n, ROW_MAX + strings * 6 + 2 * cells.length);
+    for (let i = 0; i < cells.length; i++) {
+      const v = cells[i];
+      if (i > 0) b[n++] = 44;
+      if (typeof v === 'number') n = putNum(b, n, v);
+      else if (v !== undefined && v !== null) n = putText(b, n, csvCell(v));
+    }
+    b[n++] = 13;
+    b[n++] = 10;
+  }
+  return take(n);
 }
 
 const EMPTY: Omit<FleetTotals, 'terminal'> = {
@@ -103,14 +144,10 @@ export const reportsPlugin: FastifyPluginAsync<ApiContext> = async (app, ctx) =>
     });
     if (req.query.format === 'csv') {
       attachment(reply, `fleet-${r.fromDay}-${r.toDay}.csv`);
-      let csv = csvLine([...FLEET_COLUMNS]);
-      for (const row of rows) csv += csvLine(row);
-      return reply.type(CSV_TYPE).send(csv);
+      return reply.type(CSV_TYPE).send(rowsCsv(rows));
     }
     const head = { from: r.fromDay, to: r.toDay, timezone: ctx.zone.tz, workingHours, days: r.days, ...(closedThrough ? { closedThrough } : {}), count: rows.length };
-    let json = `${JSON.stringify(head).slice(0, -1)},"rows":[`;
-    for (let i = 0; i < rows.length; i++) json += (i > 0 ? ',' : '') + rowJson(rows[i]);
-    return reply.type(JSON_TYPE).send(`${json}]}`);
+    return reply.type(JSON_TYPE).send(rowsJson(`${JSON.stringify(head).slice(0, -1)},"rows":[`, rows));
   });
 
   app.get<{ Querystring: RevisionsQuerystring }>('/reports/revisions', { schema: revisionsSchema }, async (req) => {

@@ -1,11 +1,12 @@
 /**
  * Track points → JSON, GeoJSON, CSV, protobuf. The text formats are written by hand from the columns (no
- * intermediate objects; the JSON matches TrackPoint in schemas.ts, which a test checks). Past STREAM_ABOVE points
- * they stream in chunks of CHUNK points instead of being held as one string; below, one string is cheaper (a
- * streamed 2,880-point day cost 3.8 ms against 0.9 ms as a string; bench/api.ts).
+ * intermediate objects; the JSON matches TrackPoint in schemas.ts, which a test checks; JSON goes straight to
+ * bytes). Past STREAM_ABOVE points they stream in chunks of CHUNK points instead of being held whole; below,
+ * one piece is cheaper (a streamed 2,880-point day cost 3.8 ms against 0.9 ms as a string; bench/api.ts).
  */
 import { Readable } from 'node:stream';
 import type { TrackColumns } from '../../store/queries/track-points.js';
+import { putDec, putInt, putIsoS, putLit, room, take } from '../ascii.js';
 import { encodeProto } from '../proto.js';
 import { csvLine, type Cell } from '../output.js';
 import { isoS } from '../params.js';
@@ -20,12 +21,30 @@ export interface TrackHead {
   truncated: boolean;
 }
 
-function pointJson(c: TrackColumns, i: number): string {
-  let s = `{"time":"${isoS(c.ts[i])}","lat":${c.latE6[i] / 1e6},"lon":${c.lonE6[i] / 1e6},"speedKmh":${c.speed[i] / 10},` +
-    `"direction":${c.direction[i]},"altitudeM":${c.altitude[i]},"acc":${(c.status[i] & 1) === 1},"alarm":${c.alarm[i]},"status":${c.status[i]}`;
-  if (c.odometer[i] > 0) s += `,"mileageKm":${c.odometer[i] / 10}`;
-  if (c.fuel[i] > 0) s += `,"fuelL":${c.fuel[i] / 10}`;
-  return `${s},"backfill":${c.backfill[i] === 1}}`;
+/** Bytes reserved per point: its longest JSON (every field at its widest) is 259. */
+const POINT_MAX = 300;
+
+/** `head`, then points [from, to) as JSON objects, comma-separated (a leading comma unless from is 0), then `tail`. */
+function pointsJson(head: string, c: TrackColumns, from: number, to: number, tail: string): Buffer {
+  let b = room(0, Buffer.byteLength(head) + tail.length);
+  let n = b.write(head, 0, 'utf8');
+  b = room(n, (to - from) * POINT_MAX + tail.length);
+  for (let i = from; i < to; i++) {
+    n = putLit(b, n, i === 0 ? '{"time":"' : ',{"time":"');
+    n = putIsoS(b, n, c.ts[i]);
+    n = putDec(b, putLit(b, n, '","lat":'), c.latE6[i], 6);
+    n = putDec(b, putLit(b, n, ',"lon":'), c.lonE6[i], 6);
+    n = putDec(b, putLit(b, n, ',"speedKmh":'), c.speed[i], 1);
+    n = putInt(b, putLit(b, n, ',"direction":'), c.direction[i]);
+    n = putInt(b, putLit(b, n, ',"altitudeM":'), c.altitude[i]);
+    n = putLit(b, n, (c.status[i] & 1) === 1 ? ',"acc":true' : ',"acc":false');
+    n = putInt(b, putLit(b, n, ',"alarm":'), c.alarm[i]);
+    n = putInt(b, putLit(b, n, ',"status":'), c.status[i]);
+    if (c.odometer[i] > 0) n = putDec(b, putLit(b, n, ',"mileageKm":'), c.odometer[i], 1);
+    if (c.fuel[i] > 0) n = putDec(b, putLit(b, n, ',"fuelL":'), c.fuel[i], 1);
+    n = putLit(b, n, c.backfill[i] === 1 ? ',"backfill":true}' : ',"backfill":false}');
+  }
+  return take(putLit(b, n, tail));
 }
 
 /** One string for short tracks, a stream of chunks for long ones. */
@@ -53,9 +72,20 @@ function chunked(head: string, tail: string, n: number, item: (i: number) => str
 
 const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
 
-export function trackJson(h: TrackHead, c: TrackColumns): string | Readable {
+/** Bytes written straight from the columns (ascii.ts); past STREAM_ABOVE points, a stream of CHUNK-point pieces. */
+export function trackJson(h: TrackHead, c: TrackColumns): Buffer | Readable {
   const head = `{"id":${JSON.stringify(h.id)},"from":"${iso(h.fromMs)}","to":"${iso(h.toMs)}","count":${c.length},"truncated":${h.truncated},"points":[`;
-  return chunked(head, ']}', c.length, (i) => pointJson(c, i), ',');
+  const n = c.length;
+  if (n <= STREAM_ABOVE) return pointsJson(head, c, 0, n, ']}');
+  return Readable.from(
+    (function* () {
+      for (let from = 0; from < n; from += CHUNK) {
+        const to = Math.min(n, from + CHUNK);
+        yield pointsJson(from === 0 ? head : '', c, from, to, to === n ? ']}' : '');
+      }
+    })(),
+    { objectMode: false },
+  );
 }
 
 /**
