@@ -2,7 +2,7 @@
  * `npm run bench`: a short version of every benchmark, each in its own process, one after the other
  * (under 3 minutes here), with a summary at the end. Flags:
  *
- *   npm run bench                         # short versions: decode, spool, ingest, connections, api (if bench/api.ts exists)
+ *   npm run bench                         # short versions: decode, spool, ingest, connections, store, api (if bench/api.ts exists)
  *   npm run bench -- --write              # … and put the summary in bench/RESULTS.md ("Quick run")
  *   npm run bench -- --full --write       # the long versions (ingest ~6 min, connections ~4 min, …), each writing its section
  *   npm run bench -- --only ingest,decode # a subset
@@ -66,6 +66,14 @@ const BENCHES: Bench[] = [
     name: 'connections', script: 'bench/connections.ts', short: ['--short'], full: [], limit: [120, 900],
     headline: (j) => ((get(j, 'results') as J[] | undefined) ?? [])
       .map((r) => `${String(r.server)} N=${int(Number(r.n))}: ${fixed(Number(r.rssPerConnBytes) / 1024, 1)} KiB/conn, heartbeat p99 ${fixed(Number(r.heartbeatP99Ms), 1)} ms`).join('; '),
+  },
+  {
+    // Short (~10 s, the whole run stays under 3 min): 2,000 vehicles' day (0.8 M rows), one round, their rollup.
+    // Full (~6 min at low load): exactly 10 M rows, median of 3 rounds, then the rollup of 30,000 vehicles × 1 day.
+    name: 'store', script: 'bench/store.ts', short: ['--vehicles', '2000', '--rounds', '1', '--rollup'],
+    full: ['--positions', '10000000', '--vehicles', '30000', '--rounds', '3', '--rollup'], limit: [60, 1200],
+    headline: (j) => `${fixed(num(j, 'bytesPerRow'), 3)} B/row, sink ${int(num(j, 'sinkMedian'))} rows/s on ${int(num(j, 'positions'))} rows; ` +
+      `rollup of ${int(num(j, 'rollup.vehicles'))} vehicles × 1 day ${fixed(num(j, 'rollup.secs'), 1)} s`,
   },
   {
     name: 'api', script: 'bench/api.ts', short: ['--duration', '1'], full: [], limit: [150, 900],

@@ -25,6 +25,15 @@ export interface SynthOptions {
   odoResetShare?: number;
   /** First terminal number (ids are 13800000000 + n). */
   firstId?: number;
+  /** Called once per vehicle-day with what was really driven (the truth the rollup's figures are checked against). */
+  onTruth?: (t: SynthTruth) => void;
+}
+
+export interface SynthTruth {
+  terminal: string;
+  /** Metres moved (sum of the simulated steps, before GPS jumps and rounding). */
+  drivenM: number;
+  trips: number;
 }
 
 export function mulberry32(seed: number): () => number {
@@ -74,6 +83,7 @@ export function synthVehicleDay(n: number, o: SynthOptions): PositionRow[] {
   const blindEnd = blindStart + 3600 + Math.floor(rnd() * 7200);
 
   const rows: PositionRow[] = [];
+  let drivenM = 0;
   let speed = 0;
   let t = o.dayStart + Math.floor(rnd() * parked);
   const dayEnd = o.dayStart + 86_400;
@@ -84,6 +94,7 @@ export function synthVehicleDay(n: number, o: SynthOptions): PositionRow[] {
       speed = rnd() < 0.1 ? 0 : Math.max(0, Math.min(900, speed + Math.round((rnd() - 0.45) * 120)));
       heading = (heading + Math.round((rnd() - 0.5) * 30) + 360) % 360;
       const m = (speed / 36) * moving; // metres since last point
+      drivenM += m;
       lat += (m * Math.cos((heading * Math.PI) / 180)) / M_PER_DEG_LAT;
       lon += (m * Math.sin((heading * Math.PI) / 180)) / (M_PER_DEG_LAT * Math.cos((lat * Math.PI) / 180));
       alt += Math.round((rnd() - 0.5) * 2);
@@ -134,6 +145,7 @@ export function synthVehicleDay(n: number, o: SynthOptions): PositionRow[] {
     t += acc ? moving : parked;
     if (rnd() < 0.02) t += rnd() < 0.5 ? 1 : -1; // clock jitter
   }
+  o.onTruth?.({ terminal, drivenM, trips: nTrips });
   return rows;
 }
 

@@ -95,7 +95,8 @@ export class Rollup {
     const of = terminals ? 1 : Math.max(1, this.o.buckets ?? 1);
     const pieces: Piece[] = [];
     for (let index = 0; index < of; index++) {
-      pieces.push(...(await queryPieces(this.db, this.rules, of > 1 ? { ...q, bucket: { index, of } } : q)));
+      // No spread: a fleet-day is hundreds of thousands of pieces, past the engine's argument limit.
+      for (const p of await queryPieces(this.db, this.rules, of > 1 ? { ...q, bucket: { index, of } } : q)) pieces.push(p);
     }
     return { pieces, windowEnd: q.to };
   }

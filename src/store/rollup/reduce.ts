@@ -154,6 +154,7 @@ function digest(f: Omit<DayFigures, 'digest'>, trips: readonly Trip[]): string {
 export function reduceDay(pieces: readonly Piece[], day: string, prevDay: string, bounds: DayBounds, windowEnd: number, r: RollupRules): DayResult | undefined {
   const own = pieces.filter((p) => p.day === day);
   if (own.length === 0) return undefined;
+  // Loops, not spreads: a terminal-day can have more pieces than a call takes arguments.
   const sum = (k: keyof Piece, ps: readonly Piece[] = own): number => ps.reduce((a, p) => a + (p[k] as number), 0);
   const before = pieces.filter((p) => p.day === prevDay);
 
@@ -188,12 +189,12 @@ export function reduceDay(pieces: readonly Piece[], day: string, prevDay: string
     fuelUsedDl: sum('fuelUsedDl'),
     refuels: sum('refuels'),
     refuelDl: sum('refuelDl'),
-    maxSpeed: Math.max(...own.map((p) => p.maxSpeed)),
+    maxSpeed: own.reduce((a, p) => Math.max(a, p.maxSpeed), 0),
     points: sum('points'),
     backfillPoints: sum('backfillPoints'),
     invalidPoints: sum('invalidPoints'),
-    firstTs: Math.min(...own.map((p) => p.startTs)),
-    lastTs: Math.max(...own.map((p) => p.lastTs)),
+    firstTs: own.reduce((a, p) => Math.min(a, p.startTs), Infinity),
+    lastTs: own.reduce((a, p) => Math.max(a, p.lastTs), 0),
     gpsJumps: sum('gpsJumps'),
     odoResets: sum('odoResets'),
     odoJumps: sum('odoJumps'),
