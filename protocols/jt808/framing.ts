@@ -199,6 +199,32 @@ export class FrameSplitter {
     this.overflowed = false;
   }
 
+  /**
+   * Where the splitter stands between frames, as a small number, or -1 while it holds part of a frame.
+   * With `resume` one splitter can serve many streams in turn: a stream keeps only this number, and a
+   * splitter of its own only while a frame spans its reads (`handOver`).
+   */
+  get idleState(): number {
+    return this.pendingLength > 0 ? -1 : (this.collecting ? 1 : 0) | (this.overflowed ? 2 : 0);
+  }
+
+  /** Continues from an `idleState` (≥ 0) of this or another splitter with the same limits. */
+  resume(state: number): void {
+    this.pendingLength = 0;
+    this.collecting = (state & 1) !== 0;
+    this.overflowed = (state & 2) !== 0;
+  }
+
+  /** Moves this splitter's state, partial frame included, to `to`; this one is left reset. */
+  handOver(to: FrameSplitter): void {
+    to.pending = this.pending;
+    to.pendingLength = this.pendingLength;
+    to.collecting = this.collecting;
+    to.overflowed = this.overflowed;
+    this.pending = null;
+    this.reset();
+  }
+
   push(chunk: Buffer, handler: SplitterHandler): void {
     let i = 0;
     const n = chunk.length;

@@ -3,9 +3,11 @@
  * (frames → header → session rules → spool → answers after the group commit).
  */
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { FrameSplitter } from '../../protocols/jt808/index.js';
 import { AckGate } from './ack-gate.js';
 import { FragmentStore } from './fragments.js';
 import { Admission } from './admission.js';
+import { AnswerOut } from './reply-writer.js';
 import { Session, type GatewayContext } from './session.js';
 import { SessionTable } from './session-table.js';
 import type { TerminalRegistry } from './terminal-registry.js';
@@ -27,6 +29,19 @@ export interface GatewayDeps {
 
 const MAX_RECORD_BYTES = 64 * 1024;
 
+/**
+ * `socket.remoteAddress` caches an object and a string on every socket for its lifetime (~0.1 KB per held
+ * connection): the peer is read once through the handle into this reused object instead, with the public
+ * getters as the fallback.
+ */
+const peerOut: { address?: string; port?: number } = {};
+
+function peerOf(socket: Socket): { ip: string; port: number } {
+  const handle = (socket as unknown as { _handle?: { getpeername?(out: object): number } })._handle;
+  if (handle?.getpeername?.(peerOut) === 0 && peerOut.address !== undefined) return { ip: peerOut.address, port: peerOut.port ?? 0 };
+  return { ip: socket.remoteAddress ?? 'unknown', port: socket.remotePort ?? 0 };
+}
+
 export class Gateway {
   readonly sessions = new SessionTable<Session>();
   private readonly live = new Set<Session>();
@@ -35,11 +50,13 @@ export class Gateway {
   private readonly ctx: GatewayContext;
   private readonly sweepTimer: NodeJS.Timeout;
   private readonly fragmentTimer: NodeJS.Timeout;
+  private readonly expiryTimer: NodeJS.Timeout;
   private nextConnectionId = 1;
   private spoolPaused = false;
 
   constructor(deps: GatewayDeps) {
     const metrics = deps.metrics ?? NOOP_METRICS;
+    const unescapeScratch = Buffer.allocUnsafe(deps.settings.maxFrameBytes);
     this.admission = new Admission(deps.maxConnections, deps.connectionsPerIpPerSecond);
     this.ctx = {
       settings: deps.settings,
@@ -51,13 +68,18 @@ export class Gateway {
       log: deps.log,
       now: deps.now ?? Date.now,
       scratch: Buffer.allocUnsafe(MAX_RECORD_BYTES),
-      unescapeScratch: Buffer.allocUnsafe(deps.settings.maxFrameBytes),
+      unescapeScratch,
+      splitter: new FrameSplitter(deps.settings.maxFrameBytes, unescapeScratch),
       fragments: new FragmentStore({
         timeoutMs: deps.settings.subpackageTimeoutMs,
         maxBytes: deps.settings.subpackageMaxBytes,
         maxSets: 16,
         maxTotalBytes: deps.settings.subpackageTotalBytes,
       }),
+      out: new AnswerOut(),
+      detach: (session) => {
+        if (this.live.delete(session)) this.admission.release();
+      },
     };
     deps.spool.onDurable((durable) => this.ctx.gate.release(durable));
     deps.spool.on('high-water', () => this.pauseAll('spool high water'));
@@ -70,6 +92,11 @@ export class Gateway {
     const every = Math.max(100, Math.floor(deps.settings.subpackageTimeoutMs / 4));
     this.fragmentTimer = setInterval(() => this.expireFragments(), every);
     this.fragmentTimer.unref();
+    // One sweep for every connection's idle, pre-auth and drain timeouts instead of timers per socket.
+    const s = deps.settings;
+    const shortest = Math.min(...[s.idleTimeoutMs, s.requireAuth ? s.authTimeoutMs : 0, s.drainTimeoutMs].filter((ms) => ms > 0));
+    this.expiryTimer = setInterval(() => this.expireSessions(), Math.min(1000, Math.max(25, Math.floor(shortest / 8))));
+    this.expiryTimer.unref();
   }
 
   /** Live connections (authenticated or not). */
@@ -88,7 +115,7 @@ export class Gateway {
   }
 
   private accept(socket: Socket): void {
-    const ip = socket.remoteAddress ?? 'unknown';
+    const { ip, port } = peerOf(socket);
     const verdict = this.admission.admit(ip, this.ctx.now());
     if (verdict !== 'ok') {
       this.ctx.metrics.connectionRejected(verdict);
@@ -97,13 +124,14 @@ export class Gateway {
       return;
     }
     this.ctx.metrics.connectionOpened();
-    const session = new Session(this.nextConnectionId++, `${ip}:${socket.remotePort}`, socket, this.ctx);
+    const session = new Session(this.nextConnectionId++, ip, port, socket, this.ctx);
     this.live.add(session);
-    socket.once('close', () => {
-      this.live.delete(session);
-      this.admission.release();
-    });
     if (this.spoolPaused) session.pause();
+  }
+
+  private expireSessions(): void {
+    const now = this.ctx.now();
+    for (const s of this.live) s.expire(now);
   }
 
   /** Incomplete fragment sets past their timeout: the terminal's current connection asks for the rest. */
@@ -129,6 +157,7 @@ export class Gateway {
   async close(): Promise<void> {
     clearInterval(this.sweepTimer);
     clearInterval(this.fragmentTimer);
+    clearInterval(this.expiryTimer);
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.live) s.close('shutdown');
     await closed;

@@ -4,22 +4,14 @@
  * its socket. It takes any Duplex, so tests can drive it without a network.
  */
 import type { Duplex } from 'node:stream';
-import {
-  FrameSplitter,
-  decodePacketAt,
-  PhoneCache,
-  encodePacket,
-  replyHeader,
-  type DecodeErrorCode,
-  type Header,
-} from '../../protocols/jt808/index.js';
+import { FrameSplitter, decodePacketAt, PhoneCache, replyHeader, type DecodeErrorCode, type Header, type HeaderSpec } from '../../protocols/jt808/index.js';
 import { decode0100, decode0102, encode8100 } from '../../protocols/jt808/messages/register.js';
 import { encode8003, encode8004 } from '../../protocols/jt808/messages/general.js';
 import { encode8800 } from '../../protocols/jt808/messages/multimedia.js';
 import type { MissingFragments } from '../../protocols/jt808/subpackage.js';
 import { FLAG_AUTHENTICATED, FLAG_BAD_CHECKSUM, FLAG_FRAGMENT, FLAG_REASSEMBLED, recordSize, writeRecord } from '../decode/record.js';
 import type { AckGate, HeldReplies } from './ack-gate.js';
-import { ReplyWriter } from './reply-writer.js';
+import type { AnswerOut, AnswerSink } from './reply-writer.js';
 import type { FragmentStore } from './fragments.js';
 import { classify, RESULT_FAILURE, RESULT_MESSAGE_ERROR, RESULT_OK, RESULT_UNSUPPORTED } from './message-classes.js';
 import type { SessionTable } from './session-table.js';
@@ -41,6 +33,12 @@ export interface GatewayContext {
   fragments: FragmentStore;
   /** One unescape buffer for every connection's splitter: frames are handled synchronously. */
   unescapeScratch: Buffer;
+  /** The splitter of every connection between frames (a connection gets its own while a frame spans reads). */
+  splitter: FrameSplitter;
+  /** Shared output slabs every answer is escaped into. */
+  out: AnswerOut;
+  /** Called once when a session's socket has closed. */
+  detach(session: Session): void;
 }
 
 const PAUSE_SPOOL = 1;
@@ -50,57 +48,93 @@ const MSG_TIME_QUERY = 0x0004;
 const MSG_MEDIA_DATA = 0x0801;
 const MSG_LOGOUT = 0x0003;
 
-export class Session implements HeldReplies {
+/** Socket → session, for listeners shared by every socket (one closure per socket and event cost ~0.4 KB). */
+const SESSION = Symbol('session');
+type Sock = Duplex & { [SESSION]?: Session };
+
+function onSocketData(this: Sock, chunk: Buffer): void {
+  this[SESSION]!.onData(chunk);
+}
+
+function onSocketError(this: Sock, err: Error): void {
+  this[SESSION]!.close(`socket error: ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+}
+
+function onSocketClose(this: Sock): void {
+  const session = this[SESSION]!;
+  session.close('peer closed');
+  session.ctx.detach(session);
+}
+
+function onSocketDrain(this: Sock): void {
+  this[SESSION]!.resume(PAUSE_DRAIN);
+}
+
+/**
+ * ms as a small integer while it fits (12 days): V8 keeps it inline in the object. A double (what
+ * `Date.now() - t` gives) turns the field into a boxed number in every session.
+ */
+function small(ms: number): number {
+  return ms >= -0x40000000 && ms < 0x40000000 ? ms | 0 : ms;
+}
+
+/** IPv4 dotted quad → int32 (a number, not a string, per connection); anything else stays text. */
+function compactIp(ip: string): number | string {
+  const m = /^(?:::ffff:)?(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(ip);
+  return m ? ((+m[1] << 24) | (+m[2] << 16) | (+m[3] << 8) | +m[4]) : ip;
+}
+
+/**
+ * Kept small: ~19,000 of these are held per process (bench/connections.ts). Times are kept as ms since
+ * `openedAtMs` (small integers V8 stores inline, where absolute times would each take a heap number);
+ * timeouts are checked by the gateway's periodic sweep (`expire`), not by a timer per connection.
+ */
+export class Session implements HeldReplies, AnswerSink {
   terminalId: string | null = null;
   state: SessionState = 'connected';
   readonly openedAtMs: number;
-  lastSeenMs: number;
   /** Protocol layout of the last frame ('2013' also covers 2011). */
   layout: '2013' | '2019' | null = null;
   protocolVersion: number | null = null;
 
-  private readonly splitter: FrameSplitter;
-  private serialOut = 0;
-  private readonly replies = new ReplyWriter();
+  private readonly peerIp: number | string;
+  private readonly peerPort: number;
+  /** Own splitter only while a frame spans reads; otherwise the shared one resumes from `splitState`. */
+  private splitter: FrameSplitter | null = null;
+  private splitState = 0;
   private readonly phones = new PhoneCache();
+  /** Phone and version flag of the last good frame: what a later 0x8003 is addressed with. */
+  private phoneBcd = '';
+  private versionFlag = false;
+  private serialOut = 0;
   private lastPosition = 0;
-  private readonly heldPositions: number[] = [];
-  private readonly heldFrames: Buffer[] = [];
-  private outbox: Buffer[] = [];
+  /** Answers of this session waiting in the AckGate. */
+  private held = 0;
   private closed = false;
-  private pauseReasons = 0;
-  private authTimer: NodeJS.Timeout | null = null;
-  private drainTimer: NodeJS.Timeout | null = null;
-  private lastHeader: Header | null = null;
   private inData = false;
-  /** Last frame with a readable header: bytes alone (a slow-loris dribble) do not keep a connection open. */
-  private lastFrameMs: number;
+  private pauseReasons = 0;
+  /** ms since openedAtMs: last byte read, last frame with a readable header, start of a drain pause. */
+  private readAt = 0;
+  /** A slow-loris dribble of bytes without a frame does not keep a connection open. */
+  private framedAt = 0;
+  private drainAt = 0;
   private authFailures = 0;
 
   constructor(
     readonly connectionId: number,
-    readonly remote: string,
-    private readonly socket: Duplex & { setTimeout?(ms: number): unknown },
-    private readonly ctx: GatewayContext,
+    peerIp: string,
+    peerPort: number,
+    private readonly socket: Duplex,
+    readonly ctx: GatewayContext,
   ) {
-    const s = ctx.settings;
     this.openedAtMs = ctx.now();
-    this.lastSeenMs = this.openedAtMs;
-    this.lastFrameMs = this.openedAtMs;
-    this.splitter = new FrameSplitter(s.maxFrameBytes, ctx.unescapeScratch);
+    this.peerIp = compactIp(peerIp);
+    this.peerPort = peerPort;
     ctx.metrics.sessionState(null, 'connected');
-    socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err: Error) => this.close(`socket error: ${(err as NodeJS.ErrnoException).code ?? err.message}`));
-    socket.on('close', () => this.close('peer closed'));
-    socket.on('drain', () => this.resume(PAUSE_DRAIN));
-    if (s.idleTimeoutMs > 0 && socket.setTimeout) {
-      socket.setTimeout(s.idleTimeoutMs);
-      socket.on('timeout', () => this.close('idle'));
-    }
-    if (s.requireAuth && s.authTimeoutMs > 0) {
-      this.authTimer = setTimeout(() => this.close('not authenticated in time'), s.authTimeoutMs);
-      this.authTimer.unref();
-    }
+    (socket as Sock)[SESSION] = this;
+    socket.on('data', onSocketData);
+    socket.on('error', onSocketError);
+    socket.on('close', onSocketClose);
   }
 
   get isClosed(): boolean {
@@ -108,24 +142,61 @@ export class Session implements HeldReplies {
   }
 
   get heldReplies(): number {
-    return this.heldFrames.length;
+    return this.held;
+  }
+
+  get lastSeenMs(): number {
+    return this.openedAtMs + this.readAt;
+  }
+
+  /** The peer as `ip:port`. */
+  get remote(): string {
+    const ip = this.peerIp;
+    const text = typeof ip === 'string' ? ip : `${ip >>> 24}.${(ip >> 16) & 255}.${(ip >> 8) & 255}.${ip & 255}`;
+    return `${text}:${this.peerPort}`;
+  }
+
+  /** The gateway's sweep: closes the connection past its idle, pre-auth or drain timeout. */
+  expire(now: number): void {
+    if (this.closed) return;
+    const s = this.ctx.settings;
+    const age = now - this.openedAtMs;
+    // Whichever deadline passed first names the reason, as separate timers would have.
+    const idleLeft = s.idleTimeoutMs > 0 ? this.readAt + s.idleTimeoutMs - age : Infinity;
+    const authLeft = s.requireAuth && s.authTimeoutMs > 0 && this.state !== 'authenticated' ? s.authTimeoutMs - age : Infinity;
+    if (idleLeft <= 0 || authLeft <= 0) this.close(authLeft <= idleLeft ? 'not authenticated in time' : 'idle');
+    else if ((this.pauseReasons & PAUSE_DRAIN) !== 0 && age - this.drainAt >= s.drainTimeoutMs) this.close('drain_timeout (peer does not read)');
   }
 
   // ---- input ---------------------------------------------------------------------------------
 
-  private onData(chunk: Buffer): void {
+  /** Socket 'data' (through a shared listener). */
+  onData(chunk: Buffer): void {
     if (this.closed) return;
-    const now = this.ctx.now();
-    this.lastSeenMs = now;
-    // The socket timeout sees any byte as activity; a peer that never completes a frame is idle all the same.
+    const at = small(this.ctx.now() - this.openedAtMs);
+    this.readAt = at;
+    // The sweep sees any byte as activity; a peer that never completes a frame is idle all the same.
     const idle = this.ctx.settings.idleTimeoutMs;
-    if (idle > 0 && now - this.lastFrameMs >= idle) {
+    if (idle > 0 && at - this.framedAt >= idle) {
       this.close('idle (no complete frame)');
       return;
     }
     this.inData = true;
     try {
-      this.splitter.push(chunk, this);
+      let sp = this.splitter;
+      if (sp === null) {
+        sp = this.ctx.splitter;
+        sp.resume(this.splitState);
+      }
+      sp.push(chunk, this);
+      const state = sp.idleState;
+      if (state >= 0) {
+        this.splitState = state;
+        this.splitter = null;
+      } else if (sp === this.ctx.splitter) {
+        this.splitter = new FrameSplitter(sp.maxFrameBytes, this.ctx.unescapeScratch);
+        sp.handOver(this.splitter);
+      }
     } catch (err) {
       // A bug must cost one connection, never the process.
       this.ctx.log.error({ err, conn: this.connectionId, terminal: this.terminalId }, 'session failed on input');
@@ -133,7 +204,7 @@ export class Session implements HeldReplies {
     } finally {
       this.inData = false;
     }
-    this.flushOutbox();
+    this.ctx.out.flush(this);
   }
 
   /** FrameSplitter callback: one unescaped frame (a view valid during this call). */
@@ -156,11 +227,12 @@ export class Session implements HeldReplies {
     }
     const p = decoded.value;
     const header = p.header;
-    this.lastFrameMs = this.lastSeenMs;
+    this.framedAt = this.readAt;
     this.ctx.metrics.frame(header.msgId);
-    this.lastHeader = header;
     this.layout = header.layout;
     this.protocolVersion = header.protocolVersion;
+    this.phoneBcd = header.phoneBcd;
+    this.versionFlag = header.versionFlag;
     let flags = 0;
     if (!p.checksumOk) {
       this.badFrame('BAD_CHECKSUM', buf.subarray(start, end));
@@ -218,7 +290,7 @@ export class Session implements HeldReplies {
         // Heartbeat, logout, time query: answered even before auth; spooled once identified, for "last seen".
         const pos = this.isAuthorised() ? this.spool(header, body, flags | this.authFlag()) : this.lastPosition;
         if (pos < 0) return;
-        if (header.msgId === MSG_TIME_QUERY) this.answer(header, 0x8004, encode8004(this.ctx.now()), pos, RESULT_OK);
+        if (header.msgId === MSG_TIME_QUERY) this.answer(replyHeader(header, 0x8004, this.nextSerial()), encode8004(this.ctx.now()), pos, RESULT_OK);
         else this.answerGeneral(header, RESULT_OK, pos);
         if (header.msgId === MSG_LOGOUT) this.ctx.log.debug({ conn: this.connectionId, terminal: this.terminalId }, 'logout');
         return;
@@ -234,8 +306,9 @@ export class Session implements HeldReplies {
         const pos = this.spool(header, body, flags | this.authFlag());
         if (pos < 0) return;
         if (cls === 'data') {
-          if (header.msgId === MSG_MEDIA_DATA && reassembled) this.answer(header, 0x8800, encode8800({ mediaId: body.length >= 4 ? body.readUInt32BE(0) : 0 }), pos, RESULT_OK);
-          else if (!reassembled) this.answerGeneral(header, RESULT_OK, pos);
+          if (header.msgId === MSG_MEDIA_DATA && reassembled) {
+            this.answer(replyHeader(header, 0x8800, this.nextSerial()), encode8800({ mediaId: body.length >= 4 ? body.readUInt32BE(0) : 0 }), pos, RESULT_OK);
+          } else if (!reassembled) this.answerGeneral(header, RESULT_OK, pos);
         }
         return;
       }
@@ -282,8 +355,8 @@ export class Session implements HeldReplies {
         if (this.closed) return;
         if (outcome.result === 0 && this.state === 'connected') this.setState('registered');
         const authCode = outcome.result === 0 ? outcome.authCode : undefined;
-        this.answer(header, 0x8100, encode8100({ replySerial: serial, result: outcome.result, authCode }), pos, outcome.result);
-        if (!this.inData) this.flushOutbox();
+        this.answer(replyHeader(header, 0x8100, this.nextSerial()), encode8100({ replySerial: serial, result: outcome.result, authCode }), pos, outcome.result);
+        if (!this.inData) this.ctx.out.flush(this);
       },
       (err: unknown) => {
         // Not persisted → not answered: the terminal retries the registration.
@@ -308,10 +381,6 @@ export class Session implements HeldReplies {
       if (max > 0 && this.authFailures >= max) this.close(`auth_failures (${this.authFailures} wrong codes)`);
       else this.answerGeneral(header, RESULT_FAILURE, this.lastPosition);
       return;
-    }
-    if (this.authTimer) {
-      clearTimeout(this.authTimer);
-      this.authTimer = null;
     }
     this.identify(header.terminalId);
     this.setState('authenticated');
@@ -349,10 +418,11 @@ export class Session implements HeldReplies {
 
   /** A fragment set of this terminal timed out: ask for the missing pieces (0x8003, SPEC §8). */
   requestResend(m: MissingFragments): void {
-    const h = this.lastHeader;
-    if (!h || this.closed) return;
-    this.answer(h, 0x8003, encode8003({ firstSerial: m.firstSerial, indexes: m.missing }, h.layout), this.lastPosition, RESULT_OK);
-    if (!this.inData) this.flushOutbox();
+    const layout = this.layout;
+    if (layout === null || this.closed) return;
+    const spec = { msgId: 0x8003, layout, phoneBcd: this.phoneBcd, serial: this.nextSerial(), protocolVersion: this.protocolVersion ?? 1, versionFlag: this.versionFlag };
+    this.answer(spec, encode8003({ firstSerial: m.firstSerial, indexes: m.missing }, layout), this.lastPosition, RESULT_OK);
+    if (!this.inData) this.ctx.out.flush(this);
   }
 
   // ---- spool and answers ---------------------------------------------------------------------
@@ -381,25 +451,30 @@ export class Session implements HeldReplies {
 
   private answerGeneral(request: Header, result: number, position: number): void {
     if (this.closed) return;
-    this.queue(this.replies.general(request, this.nextSerial(), result), position, result);
+    const out = this.ctx.out;
+    const start = out.general(request, this.nextSerial(), result);
+    this.queue(out.buf, start, out.at, position, result);
   }
 
   /** Queues an answer that may be written once the spool is durable up to `position`. */
-  private answer(request: Header, msgId: number, body: Buffer, position: number, result: number): void {
+  private answer(spec: HeaderSpec, body: Uint8Array, position: number, result: number): void {
     if (this.closed) return;
-    this.queue(encodePacket(replyHeader(request, msgId, this.nextSerial()), body), position, result);
+    const out = this.ctx.out;
+    const start = out.frame(spec, body);
+    this.queue(out.buf, start, out.at, position, result);
   }
 
-  private queue(frame: Buffer, position: number, result: number): void {
-    this.ctx.metrics.answer(result);
-    const durable = this.ctx.settings.ack === 'received' || (this.heldFrames.length === 0 && position <= this.ctx.spool.durablePosition);
-    if (durable) {
-      this.outbox.push(frame);
+  /** buf[start, end) goes into this read's run of answers, or waits in the AckGate for `position`. */
+  private queue(buf: Buffer, start: number, end: number, position: number, result: number): void {
+    const ctx = this.ctx;
+    ctx.metrics.answer(result);
+    if (ctx.settings.ack === 'received' || (this.held === 0 && position <= ctx.spool.durablePosition)) {
+      ctx.out.append(this, buf, start, end);
       return;
     }
-    this.heldPositions.push(position);
-    this.heldFrames.push(frame);
-    this.ctx.gate.hold(position, this);
+    ctx.out.flush(this); // answers already durable go first
+    this.held++;
+    ctx.gate.hold(position, this, buf, start, end);
   }
 
   private nextSerial(): number {
@@ -409,30 +484,15 @@ export class Session implements HeldReplies {
   }
 
   /** AckGate callback after a group commit. */
-  releaseUpTo(durable: number): void {
-    let n = 0;
-    while (n < this.heldPositions.length && this.heldPositions[n] <= durable) n++;
-    if (n === 0) return;
-    for (let i = 0; i < n; i++) this.outbox.push(this.heldFrames[i]);
-    this.heldPositions.splice(0, n);
-    this.heldFrames.splice(0, n);
-    if (!this.inData) this.flushOutbox();
+  releaseHeld(buf: Buffer, start: number, end: number, count: number): void {
+    this.held -= count;
+    this.sendAnswers(buf, start, end);
   }
 
-  /** Writes everything answerable now in one go (replies of one tick are written together). */
-  private flushOutbox(): void {
-    const out = this.outbox;
-    if (out.length === 0 || this.closed) return;
-    this.outbox = [];
-    let ok: boolean;
-    if (out.length === 1) ok = this.socket.write(out[0]);
-    else {
-      this.socket.cork();
-      ok = true;
-      for (const f of out) ok = this.socket.write(f) && ok;
-      this.socket.uncork();
-    }
-    if (!ok) this.pause(PAUSE_DRAIN);
+  /** One write for a run of answers (a view of the shared slab: no copy). */
+  sendAnswers(buf: Buffer, start: number, end: number): void {
+    if (this.closed) return;
+    if (!this.socket.write(buf.subarray(start, end))) this.pause(PAUSE_DRAIN);
   }
 
   // ---- flow control and life cycle -----------------------------------------------------------
@@ -443,19 +503,17 @@ export class Session implements HeldReplies {
       this.socket.pause();
       this.ctx.metrics.pausedSockets(1);
     }
-    this.pauseReasons |= reason;
-    if (reason === PAUSE_DRAIN && !this.drainTimer) {
-      this.drainTimer = setTimeout(() => this.close('drain_timeout (peer does not read)'), this.ctx.settings.drainTimeoutMs);
-      this.drainTimer.unref();
+    if (reason === PAUSE_DRAIN && (this.pauseReasons & PAUSE_DRAIN) === 0) {
+      // The sweep closes the connection if 'drain' does not come within drainTimeoutMs.
+      this.drainAt = small(this.ctx.now() - this.openedAtMs);
+      this.socket.on('drain', onSocketDrain);
     }
+    this.pauseReasons |= reason;
   }
 
   resume(reason: number = PAUSE_SPOOL): void {
-    if (reason === PAUSE_DRAIN && this.drainTimer) {
-      clearTimeout(this.drainTimer);
-      this.drainTimer = null;
-    }
     if ((this.pauseReasons & reason) === 0) return;
+    if (reason === PAUSE_DRAIN) this.socket.off('drain', onSocketDrain);
     this.pauseReasons &= ~reason;
     if (this.pauseReasons === 0 && !this.closed) {
       this.socket.resume();
@@ -463,12 +521,10 @@ export class Session implements HeldReplies {
     }
   }
 
-  /** Idempotent; clears every timer. Replies still held for durability are dropped with the socket. */
+  /** Idempotent. Replies still held for durability are dropped with the socket. */
   close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    for (const t of [this.authTimer, this.drainTimer]) if (t) clearTimeout(t);
-    this.authTimer = this.drainTimer = null;
     if (this.pauseReasons !== 0) this.ctx.metrics.pausedSockets(-1);
     if (this.terminalId !== null) this.ctx.sessions.release(this.terminalId, this);
     this.ctx.metrics.sessionState(this.state, null);

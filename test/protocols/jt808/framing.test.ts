@@ -268,3 +268,52 @@ t.test('splitter + packet: an empty or short candidate is an error value, not a 
   t.notOk(p.ok);
   if (!p.ok) t.equal(p.code, 'FRAME_SHORT');
 });
+
+t.test('splitter: one shared splitter serves streams in turn (idleState / resume / handOver)', async (t) => {
+  // What the gateway does: a stream keeps a small state between frames and a splitter of its own only
+  // while a frame spans its reads. Its frames, errors and skips must be those of a splitter of its own.
+  const shared = new FrameSplitter(64);
+  interface Stream { own: FrameSplitter | null; state: number; got: Collected; handler: SplitterHandler }
+  const open = (): Stream => {
+    const { out, handler } = collector();
+    return { own: null, state: 0, got: out, handler };
+  };
+  const push = (s: Stream, chunk: Buffer) => {
+    let sp = s.own;
+    if (sp === null) {
+      sp = shared;
+      sp.resume(s.state);
+    }
+    sp.push(chunk, s.handler);
+    const st = sp.idleState;
+    if (st >= 0) {
+      s.state = st;
+      s.own = null;
+    } else if (sp === shared) {
+      s.own = new FrameSplitter(64);
+      sp.handOver(s.own);
+    }
+  };
+  const big = Buffer.concat([h('7e'), Buffer.alloc(100, 0x11)]);
+  const stream = Buffer.concat([h('2424'), HEARTBEAT_WIRE, big, LOGOUT_WIRE, h('7e7d037e'), LOGOUT_WIRE.subarray(0, 7)]);
+  let failures = 0;
+  for (let cut = 0; cut <= stream.length; cut++) {
+    const [a, b] = [open(), open()];
+    // Two streams interleaved read by read, each split at `cut` and at cut / 2.
+    const pieces = (c: number) => [stream.subarray(0, c >> 1), stream.subarray(c >> 1, c), stream.subarray(c)];
+    const pa = pieces(cut);
+    const pb = pieces(stream.length - cut);
+    for (let i = 0; i < 3; i++) {
+      push(a, pa[i]);
+      push(b, pb[i]);
+    }
+    for (const [s, p] of [[a, pa], [b, pb]] as const) {
+      const ref = split(p, 64);
+      const buffered = s.own?.bufferedBytes ?? 0;
+      if (JSON.stringify([s.got.frames, s.got.errors, s.got.skipped, buffered]) !== JSON.stringify([ref.frames, ref.errors, ref.skipped, ref.buffered])) failures++;
+    }
+  }
+  t.equal(failures, 0, `every split of two interleaved streams gives each one what a splitter of its own gives`);
+  const ref = split([stream], 64);
+  t.same([ref.frames.length, ref.errors.length, ref.buffered > 0], [2, 2, true], 'the stream has frames, errors and a partial tail');
+});
