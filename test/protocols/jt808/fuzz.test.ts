@@ -263,8 +263,9 @@ t.test(`fuzz: ${CASES} random and mutated frames never throw, never hang`, async
   const seconds = (performance.now() - started) / 1000;
   t.equal(thrown, 0, 'nothing threw');
   t.same(stats.problems, [], 'every outcome is a value or a well-formed error');
-  // Bounded work: the largest input is a few KiB; a case taking this long means a loop gone wrong.
-  t.ok(stats.maxCaseMs < 500, `slowest case ${stats.maxCaseMs.toFixed(2)} ms (${stats.maxCaseHex}…)`);
+  // Bounded work: the largest input is a few KiB (≈30 ms at worst on a loaded host); a case taking seconds means
+  // a loop gone wrong, not a slow machine.
+  t.ok(stats.maxCaseMs < 2000, `slowest case ${stats.maxCaseMs.toFixed(2)} ms (${stats.maxCaseHex}…)`);
   t.ok(stats.bodiesOk > CASES / 20, `bodies reached and decoded: ${stats.bodiesOk}`);
   const errors = [...stats.errors.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
   t.comment(`seed ${SEED}: ${stats.cases} cases in ${seconds.toFixed(2)} s (${Math.round(stats.cases / seconds)} cases/s); ` + `${stats.frames} frames, ${stats.packets} packets, ${stats.bodiesOk} bodies decoded; errors: ${errors}`);
