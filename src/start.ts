@@ -96,7 +96,7 @@ export async function start(cfg: Config, log: Logger): Promise<Running> {
   });
   void sink.start();
 
-  const rollup = db.info.features.windowFunctions ? new Rollup(db, { timezone: cfg.timezone }) : null;
+  const rollup = db.info.features.windowFunctions ? new Rollup(db, { timezone: cfg.timezone, buckets: cfg.rollupBuckets }) : null;
   if (!rollup) log.warn({ version: db.info.version }, 'this ClickHouse has no window functions: daily rollups are off');
   // One tick at a time, whether the timer or rollupNow() asks.
   let rolling: Promise<TickResult> | undefined;

@@ -93,6 +93,8 @@ export const settings = {
     // A cap, not the usual cut: batches go by time (batchMs); 100k-row parts halve the engine's merge work (bench/RESULTS.md finding 1).
     batchRows: setting(int(1, 1_000_000), 100000, 'Rows per insert: a batch is sent when it reaches this size …'),
     batchMs: setting(duration('ms', 1, 60_000), 1000, '… or this many milliseconds after its first row.'),
+    // 30,000 vehicles × 1 day (11.7 M rows) take +1.0–1.6 GB in one pass (bench/RESULTS.md "Store"); buckets split it.
+    rollupBuckets: setting(int(1, 64), 1, 'Passes of the daily rollup over a day, each over 1/N of the terminals: more bound its memory on big fleets.'),
   }),
   ...group('API', {
     timezone: setting(timeZone(), 'Asia/Shanghai', 'Time zone of calendar boundaries (days, quarters) in reports.'),

@@ -34,6 +34,7 @@ t.test('no env, no flags: every default', async (t) => {
     clickhouseCluster: undefined,
     batchRows: 100000,
     batchMs: 1000,
+    rollupBuckets: 1,
     timezone: 'Asia/Shanghai',
     apiKeys: [],
     apiRateLimit: 600,
