@@ -162,6 +162,17 @@ t.test('a synthetic day rolls up to the figures its script implies, and backfill
   t.equal((await restatements(db, '1001', D)).length, 2);
 });
 
+t.test('a day split into buckets (FLEETGATE_ROLLUP_BUCKETS) gives the same figures as one pass', async (t) => {
+  const db = await chdbDatabase('rollup_buckets');
+  const others = Array.from({ length: 9 }, (_, i) => simpleDay(String(2001 + i), i % 2 === 0, i === 4 ? hm('10:05:10') : undefined));
+  await ingest(db, [...terminalA().all, ...others.flat()]);
+  const byTerminal = (a: { figures: { terminal: string } }, b: { figures: { terminal: string } }): number => a.figures.terminal.localeCompare(b.figures.terminal);
+  const one = (await new Rollup(db, { timezone: 'Asia/Shanghai' }).computeDay(D)).sort(byTerminal);
+  const three = (await new Rollup(db, { timezone: 'Asia/Shanghai', buckets: 3 }).computeDay(D)).sort(byTerminal);
+  t.equal(one.length, 10, 'every terminal of the day');
+  t.same(three, one, 'identical day results');
+});
+
 t.test('the rollup refuses a server without window functions, with the reason', async (t) => {
   const db = await chdbDatabase('rollup_b');
   const old = Object.create(db) as Db;
