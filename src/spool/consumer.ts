@@ -60,6 +60,11 @@ export interface SpoolConsumer {
   commit(position: number): Promise<void>;
   /** Moves the cursor back to the checkpoint, e.g. to replay after a failed downstream insert. */
   rewind(): void;
+  /**
+   * Resolves once at least minBytes past the cursor are durable, after timeoutMs (Infinity: no timer), or
+   * when signal aborts; never rejects. Lets a reader sleep without polling and gather reads under load.
+   */
+  waitForData(minBytes: number, timeoutMs: number, signal?: AbortSignal): Promise<void>;
 }
 
 /** What a consumer needs from its spool; kept off the Spool's public surface. */
@@ -67,6 +72,8 @@ export interface ConsumerHost {
   readonly dir: string;
   readonly io: SpoolIo;
   durable(): number;
+  /** Subscribes to durable-position advances; returns the unsubscribe function. */
+  onDurable(fn: (durable: number) => void): () => void;
   tail(): number;
   /** The segment holding pos: its start and the next segment's start (Infinity for the last one). */
   locate(pos: number): { start: number; end: number } | undefined;
@@ -117,6 +124,26 @@ export class Consumer implements SpoolConsumer {
   rewind(): void {
     if (this.reading) throw new Error('spool consumer: rewind during a read');
     this.pos = Math.max(this.persisted, this.host.tail());
+  }
+
+  waitForData(minBytes: number, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    const ready = (durable: number): boolean => durable - this.pos >= minBytes || this.detached;
+    if (ready(this.host.durable()) || signal?.aborted === true || timeoutMs <= 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        if (timer !== undefined) clearTimeout(timer);
+        off();
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      // Checked on every group commit: a subtraction, no timer churn while data trickles in.
+      const off = this.host.onDurable((durable) => {
+        if (ready(durable)) done();
+      });
+      if (Number.isFinite(timeoutMs)) timer = setTimeout(done, timeoutMs);
+      signal?.addEventListener('abort', done, { once: true });
+    });
   }
 
   async read(maxBytes: number): Promise<ReadResult> {

@@ -47,7 +47,8 @@
  * - events: 'high-water' (reason), 'low-water', 'error' (Error; emitted only when listened to),
  *   'recovered'.
  * - `SpoolConsumer`: `name`, `checkpoint`, `cursor`, `read(maxBytes): Promise<ReadResult>`,
- *   `readBatch(maxBytes): Promise<RecordBatch>`, `commit(position): Promise<void>`, `rewind(): void`.
+ *   `readBatch(maxBytes): Promise<RecordBatch>`, `commit(position): Promise<void>`, `rewind(): void`,
+ *   `waitForData(minBytes, timeoutMs, signal?): Promise<void>` — sleep until records are durable, no polling.
  * - `forEachRecord(buf, end, fn(stampMs, dataStart, dataEnd, recordEnd)): number` — walks and
  *   CRC-checks a batch in a worker without allocating.
  * - `DurableQueue<T>`: `push(position, item)`, `drain(durable, fn): number`, `length` — the

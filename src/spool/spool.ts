@@ -143,6 +143,7 @@ export class Spool extends EventEmitter<SpoolEvents> {
       dir: cfg.dir,
       io,
       durable: () => this.durable,
+      onDurable: (fn) => this.onDurable(fn),
       tail: () => this.segments[0].start,
       locate: (pos) => this.locate(pos),
       assertOpen: () => {

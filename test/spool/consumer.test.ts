@@ -221,3 +221,27 @@ t.test('on a full disk the sink can still commit, consumed segments and the arch
   t.same(got, [...Array(40).keys()].map((k) => k + 60), 'the records accepted while full were all kept');
   await spool.close();
 });
+
+t.test('waitForData wakes on a group commit with enough bytes, else at its timeout or abort', async (t) => {
+  const dir = tempDir(t);
+  const spool = await Spool.open({ dir, fsyncIntervalMs: 5 });
+  const c = spool.consumer('sink');
+  let woke = false;
+  const waiting = c.waitForData(1, Infinity).then(() => (woke = true));
+  await new Promise((r) => setTimeout(r, 20));
+  t.notOk(woke, 'nothing durable: still waiting, no timer');
+  spool.append(payload(1), 1);
+  await waiting;
+  t.ok(c.cursor < spool.durablePosition, 'woken once the record was durable');
+  const started = Date.now();
+  await c.waitForData(1 << 20, 30);
+  t.ok(Date.now() - started >= 25, 'not enough bytes: the timeout ends the wait');
+  const ac = new AbortController();
+  const aborted = c.waitForData(1 << 20, Infinity, ac.signal);
+  ac.abort();
+  await aborted;
+  t.pass('an abort ends the wait without rejecting');
+  await c.waitForData(1, Infinity);
+  t.pass('data already there: resolves at once');
+  await spool.close();
+});
