@@ -108,13 +108,24 @@ export function normaliseTerminalIdInput(text: string): string | undefined {
   return undefined;
 }
 
-/** Writes a digit string as BCD[byteLength], left-padded with zeros. Throws on programmer error. */
+/**
+ * Writes a digit string as BCD[byteLength], left-padded with zeros. Throws on programmer error. Allocation-free:
+ * the gateway writes the phone of every answer with it.
+ */
 export function writeBcd(target: Uint8Array, offset: number, digits: string, byteLength: number): void {
-  const width = byteLength * 2;
-  if (digits.length > width) throw new RangeError(`BCD value "${digits}" longer than ${width} digits`);
-  if (!/^[0-9a-fA-F]*$/.test(digits)) throw new RangeError(`BCD value "${digits}" is not hex digits`);
-  const padded = digits.padStart(width, '0');
-  for (let i = 0; i < byteLength; i++) target[offset + i] = parseInt(padded.substr(i * 2, 2), 16);
+  const pad = byteLength * 2 - digits.length;
+  if (pad < 0) throw new RangeError(`BCD value "${digits}" longer than ${byteLength * 2} digits`);
+  for (let i = 0; i < byteLength; i++) target[offset + i] = (hexDigit(digits, 2 * i - pad) << 4) | hexDigit(digits, 2 * i + 1 - pad);
+}
+
+/** The value of digits[i] as a hex digit; 0 left of the string (padding). */
+function hexDigit(digits: string, i: number): number {
+  if (i < 0) return 0;
+  const c = digits.charCodeAt(i);
+  if (c >= 48 && c <= 57) return c - 48;
+  const l = c | 0x20;
+  if (l >= 97 && l <= 102) return l - 87;
+  throw new RangeError(`BCD value "${digits}" is not hex digits`);
 }
 
 function bcdByte(b: number): number {

@@ -83,32 +83,48 @@ export function escapedLength(payload: Uint8Array, start = 0, end = payload.leng
 
 /**
  * Wraps an unescaped `header+body` (without checksum) into a complete wire frame:
- * checksum appended, everything escaped (0x7d before 0x7e, SPEC §3.1, in one pass), 0x7e on both ends.
+ * checksum appended, everything escaped (0x7d before 0x7e, SPEC §3.1), 0x7e on both ends.
  */
 export function wrapFrame(headerAndBody: Uint8Array): Buffer {
-  const sum = xorChecksum(headerAndBody, 0, headerAndBody.length);
-  let len = escapedLength(headerAndBody) + 2 + (sum === 0x7e || sum === 0x7d ? 2 : 1);
-  const out = Buffer.allocUnsafe(len);
-  let w = 0;
-  out[w++] = FRAME_DELIMITER;
-  for (let i = 0; i < headerAndBody.length; i++) w = putEscaped(out, w, headerAndBody[i]);
-  w = putEscaped(out, w, sum);
-  out[w++] = FRAME_DELIMITER;
-  len = w;
-  return out;
+  // Delimiters, escaped payload, and a checksum that may need escaping: at most 4 more bytes.
+  const out = Buffer.allocUnsafe(escapedLength(headerAndBody) + 4);
+  out.set(headerAndBody, 1);
+  return out.subarray(0, wrapFrameInPlace(out, 0, 1 + headerAndBody.length));
 }
 
-function putEscaped(out: Uint8Array, w: number, b: number): number {
-  if (b === 0x7e) {
-    out[w++] = 0x7d;
-    out[w++] = 0x02;
-  } else if (b === 0x7d) {
-    out[w++] = 0x7d;
-    out[w++] = 0x01;
-  } else {
-    out[w++] = b;
+/**
+ * The same in place, for writers into their own buffers: header + body sit unescaped at b[start + 1, end), with
+ * room after `end` for its escapes and 3 bytes more (at worst as many bytes again, plus 3). Writes the delimiters and checksum and
+ * escapes; returns the frame's end. Most frames need no escape, and then nothing moves.
+ */
+export function wrapFrameInPlace(b: Uint8Array, start: number, end: number): number {
+  let x = 0;
+  let escapes = 0;
+  for (let i = start + 1; i < end; i++) {
+    const c = b[i];
+    x ^= c;
+    if (c === FRAME_DELIMITER || c === ESCAPE) escapes++;
   }
-  return w;
+  b[start] = FRAME_DELIMITER;
+  if (escapes > 0) {
+    // Shift right from the back, escaping on the way: each byte moves by the escapes before it.
+    let r = end - 1;
+    let w = end - 1 + escapes;
+    while (r > start) {
+      const c = b[r--];
+      if (c === FRAME_DELIMITER || c === ESCAPE) {
+        b[w--] = c === FRAME_DELIMITER ? 0x02 : 0x01;
+        b[w--] = ESCAPE;
+      } else b[w--] = c;
+    }
+    end += escapes;
+  }
+  if (x === FRAME_DELIMITER || x === ESCAPE) {
+    b[end++] = ESCAPE;
+    b[end++] = x === FRAME_DELIMITER ? 0x02 : 0x01;
+  } else b[end++] = x;
+  b[end++] = FRAME_DELIMITER;
+  return end;
 }
 
 /** Unescapes a complete wire frame (with or without its 0x7e delimiters) into a new Buffer. */

@@ -5,7 +5,7 @@
  * being written (as Node's own Buffer pool does). The answers of one session made in one synchronous
  * stretch (one read) form a run that leaves in one socket.write.
  */
-import { encodeHeaderAndBody, type Header, type HeaderSpec } from '../../protocols/jt808/index.js';
+import { encodeHeaderAndBody, wrapFrameInPlace, writeBcd, type Header, type HeaderSpec } from '../../protocols/jt808/index.js';
 
 /** Where a run of answers goes: the session's socket. */
 export interface AnswerSink {
@@ -66,7 +66,9 @@ export class AnswerOut {
     b[w++] = request.versionFlag ? 0x40 : 0;
     b[w++] = 5; // body length
     if (request.layout === '2019') b[w++] = request.protocolVersion ?? 1;
-    w = writeHex(b, w, request.phoneBcd, request.layout === '2019' ? 10 : 6);
+    const phoneBytes = request.layout === '2019' ? 10 : 6;
+    writeBcd(b, w, request.phoneBcd, phoneBytes);
+    w += phoneBytes;
     b[w++] = serial >> 8;
     b[w++] = serial;
     b[w++] = request.serial >> 8;
@@ -74,7 +76,7 @@ export class AnswerOut {
     b[w++] = request.msgId >> 8;
     b[w++] = request.msgId;
     b[w++] = result;
-    this.at = frameInPlace(b, start, w);
+    this.at = wrapFrameInPlace(b, start, w);
     return start;
   }
 
@@ -84,56 +86,7 @@ export class AnswerOut {
     const b = this.room(2 * (plain.length + 1) + 2);
     const start = this.at;
     plain.copy(b, start + 1);
-    this.at = frameInPlace(b, start, start + 1 + plain.length);
+    this.at = wrapFrameInPlace(b, start, start + 1 + plain.length);
     return start;
   }
-}
-
-/** Phone BCD digits as sent (hex text, `bcdDigits`) back to `bytes` bytes, left-padded with zeros. */
-function writeHex(b: Buffer, w: number, hex: string, bytes: number): number {
-  const pad = bytes * 2 - hex.length;
-  for (let i = 0; i < bytes * 2; i += 2) {
-    const hi = i < pad ? 0 : nibble(hex.charCodeAt(i - pad));
-    const lo = i + 1 < pad ? 0 : nibble(hex.charCodeAt(i + 1 - pad));
-    b[w++] = (hi << 4) | lo;
-  }
-  return w;
-}
-
-function nibble(c: number): number {
-  return c <= 57 ? c - 48 : (c | 0x20) - 87;
-}
-
-/**
- * Header + body sit unescaped at b[start + 1, end); adds the delimiters and checksum and escapes
- * (SPEC §3.1) in place, using the room after `end`. Returns the frame's end. Most answers need no escape.
- */
-function frameInPlace(b: Buffer, start: number, end: number): number {
-  let x = 0;
-  let escapes = 0;
-  for (let i = start + 1; i < end; i++) {
-    const c = b[i];
-    x ^= c;
-    if (c === 0x7e || c === 0x7d) escapes++;
-  }
-  b[start] = 0x7e;
-  if (escapes > 0) {
-    // Shift right from the back, escaping on the way: each byte moves by the escapes before it.
-    let r = end - 1;
-    let w = end - 1 + escapes;
-    while (r > start) {
-      const c = b[r--];
-      if (c === 0x7e || c === 0x7d) {
-        b[w--] = c === 0x7e ? 0x02 : 0x01;
-        b[w--] = 0x7d;
-      } else b[w--] = c;
-    }
-    end += escapes;
-  }
-  if (x === 0x7e || x === 0x7d) {
-    b[end++] = 0x7d;
-    b[end++] = x === 0x7e ? 0x02 : 0x01;
-  } else b[end++] = x;
-  b[end++] = 0x7e;
-  return end;
 }

@@ -1,7 +1,7 @@
 // Header (SPEC §4): layout detection by the length rule of §4.3, 2019 version byte, subpackage fields,
 // canonical terminal id, and replies that mirror the request's header format.
 import t from 'tap';
-import { canonicalTerminalId } from '../../../protocols/jt808/bcd.js';
+import { bcdDigits, canonicalTerminalId, writeBcd } from '../../../protocols/jt808/bcd.js';
 import { unescapeFrame, wrapFrame, xorChecksum } from '../../../protocols/jt808/framing.js';
 import {
   decodeHeader,
@@ -319,4 +319,14 @@ t.test('every truncation of a frame is an error value or a bad-checksum packet, 
     }
     t.equal(bad, 0, `${frame.length} truncations of ${hex.slice(0, 12)}… rejected`);
   }
+});
+
+t.test('writeBcd: left-padded, hex letters kept, bad input refused', async (t) => {
+  const b = Buffer.alloc(6, 0xff);
+  writeBcd(b, 0, '13800138000', 6);
+  t.equal(b.toString('hex'), '013800138000');
+  writeBcd(b, 0, '0a1B2c', 6);
+  t.equal(bcdDigits(b, 0, 6), '0000000a1b2c', 'non-BCD phones (hex text) round-trip');
+  t.throws(() => writeBcd(b, 0, '1234567890123', 6), /longer than 12 digits/);
+  t.throws(() => writeBcd(b, 0, '12x4', 6), /not hex digits/);
 });
