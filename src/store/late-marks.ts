@@ -6,13 +6,16 @@ import type { RowCodec } from './encode.js';
 import type { LateMark, PositionRow } from './rows.js';
 import type { Zone } from './timezone.js';
 
+/** A mark's identity: its (day, terminal). */
+const markKey = (day: string, terminal: string): string => `${day}|${terminal}`;
+
 /** `rows` must be valid (encode.ts validPosition): their ids are written unescaped. */
 export function lateMarks(rows: readonly PositionRow[], zone: Zone, todayStart: number): LateMark[] {
   const marks = new Map<string, LateMark>();
   for (const r of rows) {
     if (r.ts >= todayStart) continue;
     const day = zone.day(r.ts);
-    const k = `${day}|${r.terminal}`;
+    const k = markKey(day, r.terminal);
     const m = marks.get(k);
     if (m) {
       m.rows++;
@@ -25,7 +28,7 @@ export function lateMarks(rows: readonly PositionRow[], zone: Zone, todayStart: 
 /** Adds one read's marks into a batch's (keyed by day and terminal). */
 export function addMarks(into: Map<string, LateMark>, marks: readonly LateMark[]): void {
   for (const m of marks) {
-    const k = `${m.day}|${m.terminal}`;
+    const k = markKey(m.day, m.terminal);
     const have = into.get(k);
     if (have) {
       have.rows += m.rows;
