@@ -24,6 +24,7 @@ import type { PositionRow } from '../src/store/rows.js';
 import { rowDecode } from '../src/store/encode-positions.js';
 import { Sink, type SpoolSource } from '../src/store/sink.js';
 import { addDays, DEFAULT_TIMEZONE, Zone } from '../src/store/timezone.js';
+import { intFlag, numFlag } from './lib/flags.js';
 import { load, machine, machineLine } from './lib/machine.js';
 import { table, writeSection } from './lib/record.js';
 import { fixed, int, median } from './lib/stats.js';
@@ -42,11 +43,13 @@ const { values: a } = parseArgs({
     write: { type: 'boolean', default: false },
   },
 });
-const vehicles = Number(a.vehicles);
-const positions = Number(a.positions);
-const parked = Number(a.parked);
-const drift = Number(a.drift);
-const maxRows = Number(a['max-rows']);
+const vehicles = intFlag('vehicles', a.vehicles, 1, 1_000_000);
+const positions = intFlag('positions', a.positions, 0); // 0: the whole fleet-day
+const parked = intFlag('parked', a.parked, 1, 86_400);
+const drift = numFlag('drift', a.drift, 0, 1); // share of parked vehicles whose GPS drifts
+const maxRows = intFlag('max-rows', a['max-rows'], 1, 1_000_000);
+const buckets = intFlag('buckets', a.buckets, 1, 64);
+const rounds = intFlag('rounds', a.rounds, 1, 100);
 const m = machine();
 const config = `vehicles=${vehicles};positions=${positions || 'all'};parked=${parked}s;drift=${drift};batch=${maxRows}`;
 const csv = (metric: string, unit: string, value: number): void =>
@@ -255,7 +258,7 @@ async function rollupDay(db: Db): Promise<RollupFigures> {
   spy.query = timed(db.query.bind(db)) as Db['query'];
   spy.insert = timed(db.insert.bind(db));
   spy.command = timed(db.command.bind(db));
-  const rollup = new Rollup(spy, { firstDay: day, maxDaysPerTick: 1, buckets: Number(a.buckets) });
+  const rollup = new Rollup(spy, { firstDay: day, maxDaysPerTick: 1, buckets });
   const rssBefore = process.memoryUsage().rss;
   try {
     writeFileSync('/proc/self/clear_refs', '5'); // resets VmHWM: the peak below is the tick's own (Linux)
@@ -305,7 +308,7 @@ const drains: Drain[] = [];
 let bytes: Awaited<ReturnType<typeof bytesPerRow>> | undefined;
 let roll: RollupFigures | undefined;
 try {
-  for (let round = 1; round <= Number(a.rounds); round++) {
+  for (let round = 1; round <= rounds; round++) {
     const db = await openDb({ dataDir, database: `bench_${round}` });
     await migrate(db);
     const d = await drain(db, measured, 'bench');
