@@ -4,10 +4,10 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../helpers/free-port.js';
 
 export interface ServerBinary {
   cmd: string;
@@ -24,16 +24,7 @@ export function findServer(): ServerBinary | string {
   return 'clickhouse-server is not installed (apt-get install -y clickhouse-server)';
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /**
  * Writes a minimal users.xml + config.xml for a throwaway server listening on 127.0.0.1:`port`;
