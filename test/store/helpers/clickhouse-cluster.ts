@@ -9,7 +9,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort, startServer, type RunningServer, type ServerBinary } from './clickhouse-server.js';
+import { freePort } from '../../helpers/free-port.js';
+import { startServer, type RunningServer, type ServerBinary } from './clickhouse-server.js';
 
 const ZOOKEEPER_JAR = '/usr/share/java/zookeeper.jar';
 export const CLUSTER_NAME = 'fg';

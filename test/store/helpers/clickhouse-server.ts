@@ -24,7 +24,6 @@ export function findServer(): ServerBinary | string {
   return 'clickhouse-server is not installed (apt-get install -y clickhouse-server)';
 }
 
-export { freePort };
 
 /**
  * Writes a minimal users.xml + config.xml for a throwaway server listening on 127.0.0.1:`port`;
