@@ -51,17 +51,19 @@ export class QueryError extends Error {
   }
 }
 
+/** Checks setting names (identifiers) and numeric values (finite), whichever way the settings travel. */
+function checkSettings(settings: Readonly<Record<string, SettingValue>>): void {
+  for (const [k, v] of Object.entries(settings)) {
+    checkIdent('setting name', k);
+    if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`setting ${k}: not a finite number`);
+  }
+}
+
 /** Renders a `SETTINGS a = 1, b = 'x'` clause ('' for none); names are checked, strings escaped. */
 export function settingsClause(settings: Readonly<Record<string, SettingValue>> | undefined): string {
   if (!settings) return '';
-  const parts = Object.entries(settings).map(([k, v]) => {
-    checkIdent('setting name', k);
-    if (typeof v === 'number') {
-      if (!Number.isFinite(v)) throw new Error(`setting ${k}: not a finite number`);
-      return `${k} = ${v}`;
-    }
-    return `${k} = '${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
-  });
+  checkSettings(settings);
+  const parts = Object.entries(settings).map(([k, v]) => (typeof v === 'number' ? `${k} = ${v}` : `${k} = '${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`));
   return parts.length ? ` SETTINGS ${parts.join(', ')}` : '';
 }
 
@@ -166,7 +168,7 @@ export class Db {
         const body = Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
         return await this.rawInsert(this.t(table), columns, format, body, all);
       }
-      settingsClause(all); // same name and value checks as the embedded path
+      if (all) checkSettings(all);
       const res = await this.client.exec({ query: sql, values: Readable.from(chunks), clickhouse_settings: all as ClickHouseSettings | undefined });
       // The response body is empty for an INSERT; drain it so the socket returns to the pool.
       for await (const _ of res.stream) void _;
