@@ -3,7 +3,7 @@
  * validated insert body, late-day marks, columns and the newest row per terminal. Runs in the decode worker
  * (DESIGN.md: "encode rows for ClickHouse: worker"), or on the main thread with FLEETGATE_DECODE_THREADS=0.
  */
-import { encodeBytes, positionCodec, type RowCodec } from './encode.js';
+import { encodeBytes, positionCodec, type ByteCodec } from './encode.js';
 import { lateMarks } from './late-marks.js';
 import { latestPick } from './latest-pick.js';
 import { positionColumns } from './position-columns.js';
@@ -11,7 +11,7 @@ import type { DecodedBatch, EncodeContext, EncodedPositions, PositionRow, RowBat
 import { Zone } from './timezone.js';
 
 // One per server flavour and zone: a worker serves one sink, so these hold one entry each.
-const codecs = new Map<string, RowCodec<PositionRow>>();
+const codecs = new Map<string, ByteCodec<PositionRow>>();
 const zones = new Map<string, Zone>();
 
 export async function encodePositions(rows: readonly PositionRow[], ctx: EncodeContext): Promise<EncodedPositions> {
@@ -21,14 +21,13 @@ export async function encodePositions(rows: readonly PositionRow[], ctx: EncodeC
   let zone = zones.get(ctx.timezone);
   if (!zone) zones.set(ctx.timezone, (zone = new Zone(ctx.timezone)));
 
-  const valid: PositionRow[] = [];
-  const { bytes, rejected } = await encodeBytes(rows, codec, valid);
+  const { bytes, valid } = await encodeBytes(rows, codec);
   let minRecvTs = Infinity;
   for (const r of valid) if (r.recvTs < minRecvTs) minRecvTs = r.recvTs;
   return {
     body: bytes,
     rows: valid.length,
-    rejected,
+    rejected: rows.length - valid.length,
     minRecvTs,
     columns: positionColumns(valid),
     marks: lateMarks(valid, zone, ctx.todayStart),

@@ -1,51 +1,55 @@
 /**
  * Row → insert body, in small chunks with a yield between them, so a 20k-row batch never holds the event
  * loop for more than a few ms (CLICKHOUSE.md §3.3: one 100k-row JSON encode stalls it 130–800 ms).
- * Numbers are written by hand (no JSON.stringify per row) after a cheap type/range check; a row that fails
- * is rejected and counted, never sent, so one bad row cannot poison a whole batch into endless retries.
+ * Numbers are written by hand (no JSON.stringify per row; positions straight as bytes) after a cheap type/range
+ * check; a row that fails is rejected and counted, never sent, so one bad row cannot poison a whole batch into
+ * endless retries.
  */
-import { createHash, type Hash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import type { InsertFormat } from './db.js';
 import type { IgnitionEventRow, PositionRow } from './rows.js';
 
-/** Rows per synchronous slice: ~1 ms of CPU (1.1–1.6 µs/row measured), then a yield. */
+/** Rows per synchronous slice: ≤ ~1 ms of CPU (strings 1.1–1.6 µs/row, bytes ~0.5 measured), then a yield. */
 export const CHUNK_ROWS = 1000;
 
 const u8 = (v: number): boolean => (v & 0xff) === v;
 const u16 = (v: number): boolean => (v & 0xffff) === v;
 const u32 = (v: number): boolean => v >>> 0 === v;
 const i32 = (v: number): boolean => (v | 0) === v;
-const TERMINAL = /^[0-9A-Za-z_-]{1,32}$/;
 /** 2000-01-01: BCD years are 2-digit 20xx; the decoder sends ts 0 for a report without a valid time. */
 const MIN_TS = 946_684_800;
-const HEX = /^(?:[0-9a-fA-F]{2})*$/;
+
+/** The code units (< 128) a one-character pattern accepts. */
+function charTable(re: RegExp): Uint8Array {
+  const t = new Uint8Array(128);
+  for (let c = 0; c < 128; c++) t[c] = re.test(String.fromCharCode(c)) ? 1 : 0;
+  return t;
+}
+const TERMINAL_CHARS = charTable(/^[0-9A-Za-z_-]$/);
+const HEX_CHARS = charTable(/^[0-9a-fA-F]$/);
 
 /**
- * Strings already checked. A fleet has a few thousand terminal ids and few distinct extras, and a Set lookup
- * (V8 caches a string's hash) is several times cheaper than the regex: measured 0.35–0.7 → ~0.15 µs/row.
+ * Whether every UTF-16 code unit of s is in `table`. Replaces a Set of strings already checked (before it, the
+ * regexes): the worker's strings are new per row, so the Set hashed each one anyway, and varying extras still went
+ * through the regex and Set.add (bench/encode.ts, validPosition: 0.24 → 0.08 µs/row).
  */
-class CheckedStrings {
-  private readonly ok = new Set<string>();
-  constructor(
-    private readonly re: RegExp,
-    private readonly max: number,
-  ) {}
-  test(v: unknown): boolean {
-    if (typeof v !== 'string') return false;
-    if (this.ok.has(v)) return true;
-    if (!this.re.test(v)) return false;
-    if (this.ok.size >= this.max) this.ok.clear();
-    this.ok.add(v);
-    return true;
+function allIn(s: string, table: Uint8Array): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 127 || table[c] === 0) return false;
   }
+  return true;
 }
-const terminals = new CheckedStrings(TERMINAL, 200_000);
-const extras = new CheckedStrings(HEX, 50_000);
+/** Exactly /^[0-9A-Za-z_-]{1,32}$/ (test/store/encode.test.ts checks it against the regex). */
+const terminalOk = (v: unknown): boolean =>
+  typeof v === 'string' && v.length >= 1 && v.length <= 32 && allIn(v, TERMINAL_CHARS);
+/** Exactly /^(?:[0-9a-fA-F]{2})*$/. */
+const extrasOk = (v: unknown): boolean => typeof v === 'string' && (v.length & 1) === 0 && allIn(v, HEX_CHARS);
 
 export function validPosition(r: PositionRow): boolean {
   return (
-    terminals.test(r.terminal) &&
+    terminalOk(r.terminal) &&
     u32(r.ts) &&
     r.ts >= MIN_TS &&
     u32(r.recvTs) &&
@@ -66,13 +70,13 @@ export function validPosition(r: PositionRow): boolean {
     u8(r.satellites) &&
     u8(r.signal) &&
     (r.backfill === 0 || r.backfill === 1) &&
-    extras.test(r.extras)
+    extrasOk(r.extras)
   );
 }
 
 export function validIgnition(r: IgnitionEventRow): boolean {
   return (
-    terminals.test(r.terminal) &&
+    terminalOk(r.terminal) &&
     u32(r.ts) &&
     (r.on === 0 || r.on === 1) &&
     i32(r.latE6) &&
@@ -87,8 +91,83 @@ export interface RowCodec<R> {
   line(r: R): string;
 }
 
+/** A codec that also writes its line as bytes (the same bytes as `Buffer.from(line(r))`). */
+export interface ByteCodec<R> extends RowCodec<R> {
+  /** Upper bound of the bytes `write` puts for r. */
+  maxBytes(r: R): number;
+  /** Writes the line of a valid r at `at`, given room for maxBytes(r); returns the end. */
+  write(r: R, b: Uint8Array, at: number): number;
+}
+
+/** Two ASCII digits per 0–99: halves the divisions of putInt. */
+const DIGIT_PAIRS = new Uint8Array(200);
+for (let i = 0; i < 100; i++) {
+  DIGIT_PAIRS[2 * i] = 48 + Math.floor(i / 10);
+  DIGIT_PAIRS[2 * i + 1] = 48 + (i % 10);
+}
+/** Longest integer putInt writes: '-2147483648' or '4294967295'. */
+const INT_BYTES = 11;
+
+/** Writes an integer (validated: |v| < 2^32) as ASCII decimal, the digits `String(v)` gives. */
+function putInt(b: Uint8Array, at: number, v: number): number {
+  if (v < 0) {
+    b[at++] = 45;
+    v = -v;
+  }
+  if (v < 10) {
+    b[at] = 48 + v;
+    return at + 1;
+  }
+  const end =
+    at +
+    (v < 100 ? 2 : v < 1e3 ? 3 : v < 1e4 ? 4 : v < 1e5 ? 5 : v < 1e6 ? 6 : v < 1e7 ? 7 : v < 1e8 ? 8 : v < 1e9 ? 9 : 10);
+  let p = end;
+  while (v >= 100) {
+    const q = Math.floor(v / 100);
+    const d = (v - q * 100) * 2;
+    b[--p] = DIGIT_PAIRS[d + 1];
+    b[--p] = DIGIT_PAIRS[d];
+    v = q;
+  }
+  if (v >= 10) {
+    b[--p] = DIGIT_PAIRS[v * 2 + 1];
+    b[--p] = DIGIT_PAIRS[v * 2];
+  } else b[--p] = 48 + v;
+  return end;
+}
+
+/** Writes a validated ASCII string (terminal id, hex): one byte per code unit. */
+function putAscii(b: Uint8Array, at: number, s: string): number {
+  for (let i = 0; i < s.length; i++) b[at + i] = s.charCodeAt(i);
+  return at + s.length;
+}
+
+function putBytes(b: Uint8Array, at: number, bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length; i++) b[at + i] = bytes[i];
+  return at + bytes.length;
+}
+
+/**
+ * The fixed bytes around each value of a line: `seps[i]` precedes value i, `seps[n]` ends the line. Derived from
+ * the columns, so the byte writers share no template with `line`, which the tests compare them against.
+ */
+function separators(format: InsertFormat, columns: readonly string[], quoted: ReadonlySet<string>): Uint8Array[] {
+  const q = (i: number): string => (quoted.has(columns[i]) ? '"' : '');
+  const seps: string[] = [];
+  for (let i = 0; i <= columns.length; i++) {
+    const before = i === 0 ? (format === 'JSONCompactEachRow' ? '[' : '{') : q(i - 1);
+    if (i === columns.length) seps.push(before + (format === 'JSONCompactEachRow' ? ']\n' : '}\n'));
+    else {
+      const comma = i === 0 ? '' : ',';
+      seps.push(before + comma + (format === 'JSONCompactEachRow' ? '' : `"${columns[i]}":`) + q(i));
+    }
+  }
+  const ascii = new TextEncoder();
+  return seps.map((x) => ascii.encode(x));
+}
+
 /** `extrasColumn` is `extras_hex` where the server stores binary through EPHEMERAL, else `extras`. */
-export function positionCodec(format: InsertFormat, extrasColumn: 'extras' | 'extras_hex'): RowCodec<PositionRow> {
+export function positionCodec(format: InsertFormat, extrasColumn: 'extras' | 'extras_hex'): ByteCodec<PositionRow> {
   const columns = [
     'terminal', 'ts', 'recv_delay', 'lat', 'lon', 'speed', 'direction', 'altitude', 'alarm', 'status',
     'odometer', 'fuel', 'satellites', 'signal', 'backfill', extrasColumn,
@@ -103,7 +182,31 @@ export function positionCodec(format: InsertFormat, extrasColumn: 'extras' | 'ex
           `"speed":${r.speed},"direction":${r.direction},"altitude":${r.altitude},"alarm":${r.alarm},` +
           `"status":${r.status},"odometer":${r.odometer},"fuel":${r.fuel},"satellites":${r.satellites},` +
           `"signal":${r.signal},"backfill":${r.backfill},"${extrasColumn}":"${r.extras}"}\n`;
-  return { columns, valid: validPosition, line };
+  const s = separators(format, columns, new Set(['terminal', extrasColumn]));
+  let fixed = 0;
+  for (const x of s) fixed += x.length;
+  const numbers = (columns.length - 2) * INT_BYTES + fixed;
+  const maxBytes = (r: PositionRow): number => numbers + r.terminal.length + r.extras.length;
+  const write = (r: PositionRow, b: Uint8Array, at: number): number => {
+    at = putAscii(b, putBytes(b, at, s[0]), r.terminal);
+    at = putInt(b, putBytes(b, at, s[1]), r.ts);
+    at = putInt(b, putBytes(b, at, s[2]), r.recvTs - r.ts);
+    at = putInt(b, putBytes(b, at, s[3]), r.latE6);
+    at = putInt(b, putBytes(b, at, s[4]), r.lonE6);
+    at = putInt(b, putBytes(b, at, s[5]), r.speed);
+    at = putInt(b, putBytes(b, at, s[6]), r.direction);
+    at = putInt(b, putBytes(b, at, s[7]), r.altitude);
+    at = putInt(b, putBytes(b, at, s[8]), r.alarm);
+    at = putInt(b, putBytes(b, at, s[9]), r.status);
+    at = putInt(b, putBytes(b, at, s[10]), r.odometer);
+    at = putInt(b, putBytes(b, at, s[11]), r.fuel);
+    at = putInt(b, putBytes(b, at, s[12]), r.satellites);
+    at = putInt(b, putBytes(b, at, s[13]), r.signal);
+    at = putInt(b, putBytes(b, at, s[14]), r.backfill);
+    at = putAscii(b, putBytes(b, at, s[15]), r.extras);
+    return putBytes(b, at, s[16]);
+  };
+  return { columns, valid: validPosition, line, maxBytes, write };
 }
 
 export function ignitionCodec(format: InsertFormat): RowCodec<IgnitionEventRow> {
@@ -124,57 +227,74 @@ export interface EncodedBody {
   digest: string;
 }
 
+/** Runs `slice` over [from, to) ranges of chunkRows, yielding to the event loop between them (see the file comment). */
+async function inSlices(n: number, chunkRows: number, slice: (from: number, to: number) => void): Promise<void> {
+  for (let i = 0; i < n; i += chunkRows) {
+    if (i > 0) await yieldLoop();
+    slice(i, Math.min(n, i + chunkRows));
+  }
+}
+
 /**
- * Valid rows → lines, one Buffer per CHUNK_ROWS slice, yielding to the event loop between slices. Each slice
- * becomes bytes at once: slice strings kept across yields survive scavenges as cons-string trees (measured
- * 5–7× the CPU). `kept` (if given) receives the valid rows in order; `hash` is fed slice by slice.
+ * Valid rows → lines, one Buffer per CHUNK_ROWS slice. Each slice becomes bytes at once: slice strings kept across
+ * yields survive scavenges as cons-string trees (measured 5–7× the CPU). `hash` is fed slice by slice.
  */
-async function encodeSlices<R>(
-  rows: readonly R[],
-  codec: RowCodec<R>,
-  chunkRows: number,
-  kept?: R[],
-  hash?: Hash,
-): Promise<{ chunks: Buffer[]; rejected: number }> {
+export async function encodeRows<R>(rows: readonly R[], codec: RowCodec<R>, chunkRows = CHUNK_ROWS): Promise<EncodedBody> {
+  const hash = createHash('sha256');
   const chunks: Buffer[] = [];
   let rejected = 0;
-  for (let i = 0; i < rows.length; i += chunkRows) {
-    if (i > 0) await yieldLoop();
+  await inSlices(rows.length, chunkRows, (from, to) => {
     let s = '';
-    const end = Math.min(rows.length, i + chunkRows);
-    for (let j = i; j < end; j++) {
+    for (let j = from; j < to; j++) {
       const r = rows[j];
-      if (codec.valid(r)) {
-        s += codec.line(r);
-        kept?.push(r);
-      } else rejected++;
+      if (codec.valid(r)) s += codec.line(r);
+      else rejected++;
     }
     if (s) {
       const b = Buffer.from(s);
       chunks.push(b);
-      hash?.update(b);
+      hash.update(b);
     }
-  }
-  return { chunks, rejected };
-}
-
-/** Encodes in CHUNK_ROWS slices, yielding to the event loop between slices. */
-export async function encodeRows<R>(rows: readonly R[], codec: RowCodec<R>, chunkRows = CHUNK_ROWS): Promise<EncodedBody> {
-  const hash = createHash('sha256');
-  const { chunks, rejected } = await encodeSlices(rows, codec, chunkRows, undefined, hash);
+  });
   return { chunks, rows: rows.length - rejected, rejected, digest: hash.digest('hex') };
 }
 
-/** The body as one Uint8Array over its own ArrayBuffer: safe to transfer (a pooled Buffer shares its slab). */
-export async function encodeBytes<R>(rows: readonly R[], codec: RowCodec<R>, kept: R[], chunkRows = CHUNK_ROWS): Promise<{ bytes: Uint8Array; rejected: number }> {
-  const { chunks, rejected } = await encodeSlices(rows, codec, chunkRows, kept);
-  let size = 0;
-  for (const c of chunks) size += c.length;
-  const bytes = new Uint8Array(size);
+/** Scratch for encodeBytes, reused across calls; taken while in use, so interleaved calls (main thread) get their own. */
+let scratch: Uint8Array | null = null;
+/** A scratch grown past this (a huge read) is dropped after use rather than held. */
+const SCRATCH_KEEP = 8 << 20;
+
+/**
+ * Valid rows → the body written straight as bytes: no per-row strings, whose concatenation and UTF-8 copies were
+ * most of the cost (bench/encode.ts: 1.1–1.3 → ~0.5 µs/row). `valid` is `rows` itself when none was
+ * rejected (the usual case: no copy). The body is one Uint8Array over its own ArrayBuffer of exactly its length:
+ * safe to transfer (a pooled Buffer shares its slab).
+ */
+export async function encodeBytes<R>(rows: readonly R[], codec: ByteCodec<R>, chunkRows = CHUNK_ROWS): Promise<{ bytes: Uint8Array; valid: readonly R[] }> {
+  // Never zero-filled: only the bytes written are copied out.
+  let b: Uint8Array = scratch ?? Buffer.allocUnsafeSlow(1 << 20);
+  scratch = null;
   let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  return { bytes, rejected };
+  let kept: R[] | undefined;
+  await inSlices(rows.length, chunkRows, (from, to) => {
+    for (let j = from; j < to; j++) {
+      const r = rows[j];
+      if (!codec.valid(r)) {
+        kept ??= rows.slice(0, j);
+        continue;
+      }
+      const need = at + codec.maxBytes(r);
+      if (need > b.length) {
+        // Sized from the bytes per row so far: one copy, not one per doubling.
+        const grown = Buffer.allocUnsafeSlow(Math.max(need, b.length * 2, Math.ceil((at / j) * rows.length * 1.1)));
+        grown.set(b.subarray(0, at));
+        b = grown;
+      }
+      at = codec.write(r, b, at);
+      kept?.push(r);
+    }
+  });
+  const bytes = new Uint8Array(b.subarray(0, at)); // a copy over its own ArrayBuffer (Buffer#slice would be a view)
+  if (b.length <= SCRATCH_KEEP) scratch = b;
+  return { bytes, valid: kept ?? rows };
 }
