@@ -1,5 +1,6 @@
 /**
- * CPU per row of building the positions insert body (decode worker path): encodePositions and encodeBytes alone.
+ * CPU per row of building the positions insert body (decode worker path): encodePositions and encodeBytes alone,
+ * in the text formats (servers) and RowBinary (the embedded engine).
  * Rows are rebuilt before every run with fresh strings (as the worker gets them from decodeRecords: a new
  * terminal string per record, a new extras string per row), so string hashes and flattening are not pre-paid.
  * Usage: [ONLY=<name part>] node --expose-gc --import tsx bench/encode.ts [rows=200000] [runs=9] [read=10000]
@@ -7,6 +8,7 @@
 import os from 'node:os';
 import { encodeBytes, positionCodec, validPosition } from '../src/store/encode.js';
 import { encodePositions } from '../src/store/encode-positions.js';
+import { positionRowBinary } from '../src/store/position-row-binary.js';
 import type { EncodeContext, PositionRow } from '../src/store/rows.js';
 
 const N = Number(process.argv[2] ?? 200_000);
@@ -86,10 +88,16 @@ await measure('encodeBytes compact (one call)', async (rows) => {
 await measure('encodeBytes object (one call)', async (rows) => {
   sink += (await encodeBytes(rows, object)).bytes.length;
 });
+await measure('encodeBytes RowBinary (one call)', async (rows) => {
+  sink += (await encodeBytes(rows, positionRowBinary)).bytes.length;
+});
 await measure('encodePositions compact (one call)', async (rows) => {
   sink += (await encodePositions(rows, ctx)).body.length;
 });
 await measure(`encodePositions compact (${READ}-row reads)`, async (rows) => {
   for (let i = 0; i < rows.length; i += READ) sink += (await encodePositions(rows.slice(i, i + READ), ctx)).body.length;
+});
+await measure(`encodePositions RowBinary (${READ}-row reads)`, async (rows) => {
+  for (let i = 0; i < rows.length; i += READ) sink += (await encodePositions(rows.slice(i, i + READ), { ...ctx, format: 'RowBinary' })).body.length;
 });
 console.log(`(${sink})`);

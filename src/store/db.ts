@@ -12,15 +12,15 @@ import type { ClickHouseClient, ClickHouseSettings } from '@clickhouse/client';
 import { checkParams, inlineParams, type Params } from './bind.js';
 import type { ServerInfo } from './server-info.js';
 
-export type InsertFormat = 'JSONEachRow' | 'JSONCompactEachRow';
+export type InsertFormat = 'JSONEachRow' | 'JSONCompactEachRow' | 'RowBinary';
 export type SettingValue = string | number;
 
-/** The embedded engine's own insert: the body Buffer goes to the engine without a copy or a UTF-8 pass. */
+/** The embedded engine's own insert: the body's Buffers go to the engine without a UTF-8 pass. */
 export type RawInsert = (
   table: string,
   columns: readonly string[],
   format: InsertFormat,
-  body: Buffer,
+  chunks: readonly Buffer[],
   settings: Readonly<Record<string, SettingValue>> | undefined,
 ) => Promise<void>;
 
@@ -165,8 +165,7 @@ export class Db {
     const sql = `INSERT INTO ${this.t(table)} (${columns.join(', ')})${this.rawInsert ? settingsClause(all) : ''} FORMAT ${format}`;
     try {
       if (this.rawInsert) {
-        const body = Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
-        return await this.rawInsert(this.t(table), columns, format, body, all);
+        return await this.rawInsert(this.t(table), columns, format, chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)), all);
       }
       if (all) checkSettings(all);
       const res = await this.client.exec({ query: sql, values: Readable.from(chunks), clickhouse_settings: all as ClickHouseSettings | undefined });

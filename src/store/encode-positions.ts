@@ -3,21 +3,22 @@
  * validated insert body, late-day marks, columns and the newest row per terminal. Runs in the decode worker
  * (DESIGN.md: "encode rows for ClickHouse: worker"), or on the main thread with FLEETGATE_DECODE_THREADS=0.
  */
-import { encodeBytes, positionCodec, type ByteCodec } from './encode.js';
+import { encodeBytes, positionCodec, type ByteWriter } from './encode.js';
 import { lateMarks } from './late-marks.js';
 import { latestPick } from './latest-pick.js';
 import { positionColumns } from './position-columns.js';
+import { positionRowBinary } from './position-row-binary.js';
 import type { DecodedBatch, EncodeContext, EncodedPositions, PositionRow, RowBatch } from './rows.js';
 import { Zone } from './timezone.js';
 
 // One per server flavour and zone: a worker serves one sink, so these hold one entry each.
-const codecs = new Map<string, ByteCodec<PositionRow>>();
+const codecs = new Map<string, ByteWriter<PositionRow>>();
 const zones = new Map<string, Zone>();
 
 export async function encodePositions(rows: readonly PositionRow[], ctx: EncodeContext): Promise<EncodedPositions> {
   const key = `${ctx.format}:${ctx.extrasColumn}`;
   let codec = codecs.get(key);
-  if (!codec) codecs.set(key, (codec = positionCodec(ctx.format, ctx.extrasColumn)));
+  if (!codec) codecs.set(key, (codec = ctx.format === 'RowBinary' ? positionRowBinary : positionCodec(ctx.format, ctx.extrasColumn)));
   let zone = zones.get(ctx.timezone);
   if (!zone) zones.set(ctx.timezone, (zone = new Zone(ctx.timezone)));
 

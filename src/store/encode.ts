@@ -91,13 +91,21 @@ export interface RowCodec<R> {
   line(r: R): string;
 }
 
-/** A codec that also writes its line as bytes (the same bytes as `Buffer.from(line(r))`). */
-export interface ByteCodec<R> extends RowCodec<R> {
+/** Rows written straight as bytes (encodeBytes): a text codec's lines, or RowBinary (position-row-binary.ts). */
+export interface ByteWriter<R> {
+  columns: readonly string[];
+  valid(r: R): boolean;
   /** Upper bound of the bytes `write` puts for r. */
   maxBytes(r: R): number;
-  /** Writes the line of a valid r at `at`, given room for maxBytes(r); returns the end. */
+  /** Writes a valid r at `at`, given room for maxBytes(r); returns the end. */
   write(r: R, b: Uint8Array, at: number): number;
 }
+
+/** A text codec that also writes its line as bytes (the same bytes as `Buffer.from(line(r))`). */
+export interface ByteCodec<R> extends RowCodec<R>, ByteWriter<R> {}
+
+/** The text formats (every server); the embedded engine also takes RowBinary positions. */
+export type TextFormat = Exclude<InsertFormat, 'RowBinary'>;
 
 /** Two ASCII digits per 0–99: halves the divisions of putInt. */
 const DIGIT_PAIRS = new Uint8Array(200);
@@ -167,7 +175,7 @@ function separators(format: InsertFormat, columns: readonly string[], quoted: Re
 }
 
 /** `extrasColumn` is `extras_hex` where the server stores binary through EPHEMERAL, else `extras`. */
-export function positionCodec(format: InsertFormat, extrasColumn: 'extras' | 'extras_hex'): ByteCodec<PositionRow> {
+export function positionCodec(format: TextFormat, extrasColumn: 'extras' | 'extras_hex'): ByteCodec<PositionRow> {
   const columns = [
     'terminal', 'ts', 'recv_delay', 'lat', 'lon', 'speed', 'direction', 'altitude', 'alarm', 'status',
     'odometer', 'fuel', 'satellites', 'signal', 'backfill', extrasColumn,
@@ -209,7 +217,7 @@ export function positionCodec(format: InsertFormat, extrasColumn: 'extras' | 'ex
   return { columns, valid: validPosition, line, maxBytes, write };
 }
 
-export function ignitionCodec(format: InsertFormat): RowCodec<IgnitionEventRow> {
+export function ignitionCodec(format: TextFormat): RowCodec<IgnitionEventRow> {
   const line =
     format === 'JSONCompactEachRow'
       ? (r: IgnitionEventRow): string => `["${r.terminal}",${r.ts},${r.on},${r.latE6},${r.lonE6}]\n`
@@ -270,7 +278,7 @@ const SCRATCH_KEEP = 8 << 20;
  * rejected (the usual case: no copy). The body is one Uint8Array over its own ArrayBuffer of exactly its length:
  * safe to transfer (a pooled Buffer shares its slab).
  */
-export async function encodeBytes<R>(rows: readonly R[], codec: ByteCodec<R>, chunkRows = CHUNK_ROWS): Promise<{ bytes: Uint8Array; valid: readonly R[] }> {
+export async function encodeBytes<R>(rows: readonly R[], codec: ByteWriter<R>, chunkRows = CHUNK_ROWS): Promise<{ bytes: Uint8Array; valid: readonly R[] }> {
   // Never zero-filled: only the bytes written are copied out.
   let b: Uint8Array = scratch ?? Buffer.allocUnsafeSlow(1 << 20);
   scratch = null;

@@ -21,9 +21,10 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import type { Db, InsertFormat } from './db.js';
-import { encodeRows, ignitionCodec, positionCodec, type EncodedBody, type RowCodec } from './encode.js';
+import { encodeRows, ignitionCodec, positionCodec, type EncodedBody, type RowCodec, type TextFormat } from './encode.js';
 import { abortableSleep, retryForever, type BackoffOptions } from './backoff.js';
 import { addMarks, MARK_CODEC } from './late-marks.js';
+import { positionRowBinary } from './position-row-binary.js';
 import type { DecodedBatch, EncodeContext, IgnitionEventRow, LateMark, TerminalRow } from './rows.js';
 import { INGEST_BATCHES, ROLLUP_DIRTY, TERMINALS } from './schema.js';
 import { Zone } from './timezone.js';
@@ -132,7 +133,9 @@ function defaultKey(p: unknown): string {
 export class Sink<R, P> {
   private readonly o: Required<Omit<SinkOptions<R, P>, 'log' | 'retry' | 'timezone'>> & SinkOptions<R, P>;
   private readonly zone: Zone;
-  private readonly format: InsertFormat;
+  /** Text format of the small inserts (ignition); positions use posFormat. */
+  private readonly format: TextFormat;
+  private readonly posFormat: InsertFormat;
   private readonly extrasColumn: EncodeContext['extrasColumn'];
   private readonly posColumns: readonly string[];
   private readonly ignCodec: RowCodec<IgnitionEventRow>;
@@ -169,7 +172,9 @@ export class Sink<R, P> {
     const f = o.db.info.features;
     this.format = f.compactJson ? 'JSONCompactEachRow' : 'JSONEachRow';
     this.extrasColumn = f.ephemeral ? 'extras_hex' : 'extras';
-    this.posColumns = positionCodec(this.format, this.extrasColumn).columns;
+    // The embedded engine takes positions in RowBinary (db.ts); servers over HTTP keep the text formats.
+    this.posFormat = o.db.embedded ? 'RowBinary' : this.format;
+    this.posColumns = this.posFormat === 'RowBinary' ? positionRowBinary.columns : positionCodec(this.format, this.extrasColumn).columns;
     this.ignCodec = ignitionCodec(this.format);
     this.pending = this.emptyBatch();
   }
@@ -253,7 +258,7 @@ export class Sink<R, P> {
   /** Marks are against today at read time, not at the cut: a row read before midnight never marks its own day. */
   private encodeContext(): EncodeContext {
     const todayStart = this.zone.bounds(this.zone.day(Math.floor(this.o.now() / 1000))).start;
-    return { format: this.format, extrasColumn: this.extrasColumn, timezone: this.zone.tz, todayStart };
+    return { format: this.posFormat, extrasColumn: this.extrasColumn, timezone: this.zone.tz, todayStart };
   }
 
   private append(d: DecodedBatch, records: number, next: P): void {
@@ -333,10 +338,10 @@ export class Sink<R, P> {
     return { insert_deduplication_token: `${this.o.name}:${table}:${toKey}:${body.digest.slice(0, 32)}` };
   }
 
-  private async insertBody(table: string, columns: readonly string[], body: EncodedBody, toKey: string): Promise<void> {
+  private async insertBody(table: string, columns: readonly string[], format: InsertFormat, body: EncodedBody, toKey: string): Promise<void> {
     if (body.rows === 0) return;
     await this.step(`insert into ${table}`, () =>
-      this.o.db.insert(table, columns, this.format, body.chunks, this.token(table, toKey, body)),
+      this.o.db.insert(table, columns, format, body.chunks, this.token(table, toKey, body)),
     );
   }
 
@@ -360,8 +365,8 @@ export class Sink<R, P> {
         ]),
       );
     }
-    await this.insertBody('positions', this.posColumns, pos, toKey);
-    await this.insertBody('ignition_events', this.ignCodec.columns, ign, toKey);
+    await this.insertBody('positions', this.posColumns, this.posFormat, pos, toKey);
+    await this.insertBody('ignition_events', this.ignCodec.columns, this.format, ign, toKey);
     if (p.terminals.length) await this.insertTerminals(p.terminals);
     if (markBody.rows) {
       await this.step('mark late days', () =>

@@ -12,7 +12,8 @@ import { packRecords, unpackRecords } from '../../src/decode/batch.js';
 import { IgnitionTracker } from '../../src/decode/ignition.js';
 import { FLAG_FRAGMENT, writeRecord } from '../../src/decode/record.js';
 import { decodeRecords, type SpooledRecord } from '../../src/decode/decode-records.js';
-import { encodeRows, positionCodec } from '../../src/store/encode.js';
+import { encodeBytes, encodeRows, positionCodec } from '../../src/store/encode.js';
+import { positionRowBinary } from '../../src/store/position-row-binary.js';
 import { positionColumns } from '../../src/store/position-columns.js';
 import type { EncodeContext, PositionRow } from '../../src/store/rows.js';
 
@@ -71,11 +72,15 @@ for (const threads of [0, 1]) {
     t.same([lat, speed, odometer, fuel, satellites, signal], [29_501_000, 300, 110, 400, 9, 20]);
 
     const plain = decodeRecords(all).positions;
-    const old = await encodeRows(plain, positionCodec(ctx.format, ctx.extrasColumn));
+    const old = await encodeRows(plain, positionCodec('JSONCompactEachRow', ctx.extrasColumn));
     t.equal(Buffer.from(pos.body).toString(), Buffer.concat(old.chunks).toString(), 'the same bytes the sink used to encode');
     const remote = await d.decode(all, { ...ctx, format: 'JSONEachRow', extrasColumn: 'extras' });
     const oldRemote = await encodeRows(plain, positionCodec('JSONEachRow', 'extras'));
     t.equal(Buffer.from(remote.positions.body).toString(), Buffer.concat(oldRemote.chunks).toString(), '18.16: JSONEachRow, extras as hex');
+    const embedded = await d.decode(all, { ...ctx, format: 'RowBinary' });
+    const rowBinary = await encodeBytes(plain, positionRowBinary);
+    t.equal(embedded.positions.rows, 4);
+    t.same(Buffer.from(embedded.positions.body), Buffer.from(rowBinary.bytes), 'embedded engine: RowBinary, the valid rows only');
 
     t.same(pos.columns.terminals, ['13800138000']);
     t.same([...pos.columns.ts], [0, 1, 2, 3].map((i) => (T0 + i * 30_000) / 1000), 'columns in device-time order');
