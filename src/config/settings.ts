@@ -76,7 +76,7 @@ export const settings = {
     subpackageMaxBytes: setting(bytes(1024, 256 * 2 ** 20), 2 ** 20, 'Bytes of subpackage parts held per connection while reassembling.'),
   }),
   ...group('Spool', {
-    dataDir: setting(path(), './data', 'Directory for the spool and the embedded ClickHouse.'),
+    dataDir: setting(path(), './data', 'Directory for the spool and the embedded ClickHouse (`clickhouse/`, plus `insert-files/`: each batch\'s positions while they are inserted).'),
     spoolMaxBytes: setting(bytes(16 * 2 ** 20), 2 ** 30,
       'Spool size past which the gateway stops reading sockets until the sink catches up.'),
     spoolFsyncMs: setting(duration('ms', 0, 1000), 2,
