@@ -94,6 +94,33 @@ export class PhoneCache {
     this.w1 = w1;
     this.w2 = w2;
   }
+
+  /**
+   * What `writeBcd(target, offset, phoneBcd, byteLength)` writes, from the cached bytes (≈4 vs ≈40 ns:
+   * an answer echoes the request's phone); false, writing nothing, when the cache holds another phone.
+   */
+  writeBytes(target: Uint8Array, offset: number, phoneBcd: string, byteLength: number): boolean {
+    if (this.length !== byteLength || this.phoneBcd !== phoneBcd) return false;
+    const w0 = this.w0;
+    const w1 = this.w1;
+    target[offset] = w0 >>> 24;
+    target[offset + 1] = w0 >>> 16;
+    target[offset + 2] = w0 >>> 8;
+    target[offset + 3] = w0;
+    if (byteLength === 6) {
+      target[offset + 4] = w1 >>> 8;
+      target[offset + 5] = w1;
+      return true;
+    }
+    const w2 = this.w2;
+    target[offset + 4] = w1 >>> 24;
+    target[offset + 5] = w1 >>> 16;
+    target[offset + 6] = w1 >>> 8;
+    target[offset + 7] = w1;
+    target[offset + 8] = w2 >>> 8;
+    target[offset + 9] = w2;
+    return true;
+  }
 }
 
 /**

@@ -37,20 +37,53 @@ export function recordSize(phoneBcd: string, bodyLength: number): number {
 
 /**
  * Writes a record into `target` (which must be large enough, see recordSize) and returns its length.
- * The gateway reuses one scratch buffer: the spool copies the bytes on append.
+ * The gateway writes with `writeRecordAt`, in place in the spool's write buffer.
  */
 export function writeRecord(target: Buffer, fields: RecordFields, body: Uint8Array): number {
-  target[0] = RECORD_FORMAT;
-  target[1] = fields.flags;
-  target.writeInt16BE(fields.utcOffsetMinutes, 2);
-  target.writeUInt16BE(fields.msgId, 4);
-  target.writeUInt16BE(fields.serial & 0xffff, 6);
-  target[8] = fields.layout === '2019' ? 1 : 0;
-  const phoneLength = fields.phoneBcd.length;
-  target[9] = phoneLength;
-  target.write(fields.phoneBcd, RECORD_FIXED_BYTES, phoneLength, 'latin1');
-  target.set(body, RECORD_FIXED_BYTES + phoneLength);
-  return RECORD_FIXED_BYTES + phoneLength + body.length;
+  return writeRecordAt(target, 0, fields.flags, fields.utcOffsetMinutes, fields, body, 0, body.length);
+}
+
+/** The header fields a record takes from the message (a protocol Header has them). */
+export type RecordHeader = Pick<RecordFields, 'msgId' | 'serial' | 'layout' | 'phoneBcd'>;
+
+/** Bodies up to this length are copied byte by byte: cheaper than a view for set(). */
+const LOOP_COPY_MAX = 128;
+
+/**
+ * `writeRecord` at `target[at]`, with the body `src[start, end)`: what the gateway writes straight into the
+ * spool's write buffer, per message, so no fields object and no body view. Plain byte stores: in optimized
+ * code every Buffer method is looked up through a generic LoadIC (V8 11, Node 20).
+ */
+export function writeRecordAt(
+  target: Uint8Array,
+  at: number,
+  flags: number,
+  utcOffsetMinutes: number,
+  header: RecordHeader,
+  src: Uint8Array,
+  start: number,
+  end: number,
+): number {
+  const phone = header.phoneBcd;
+  const phoneLength = phone.length;
+  const msgId = header.msgId;
+  const serial = header.serial;
+  target[at] = RECORD_FORMAT;
+  target[at + 1] = flags;
+  target[at + 2] = utcOffsetMinutes >> 8;
+  target[at + 3] = utcOffsetMinutes;
+  target[at + 4] = msgId >> 8;
+  target[at + 5] = msgId;
+  target[at + 6] = serial >> 8;
+  target[at + 7] = serial;
+  target[at + 8] = header.layout === '2019' ? 1 : 0;
+  target[at + 9] = phoneLength;
+  let w = at + RECORD_FIXED_BYTES;
+  for (let i = 0; i < phoneLength; i++) target[w++] = phone.charCodeAt(i); // latin1
+  const n = end - start;
+  if (n <= LOOP_COPY_MAX) for (let i = start; i < end; i++) target[w++] = src[i];
+  else target.set(src.subarray(start, end), w);
+  return RECORD_FIXED_BYTES + phoneLength + n;
 }
 
 export interface DecodedRecord extends RecordFields {

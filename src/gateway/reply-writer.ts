@@ -5,7 +5,7 @@
  * being written (as Node's own Buffer pool does). The answers of one session made in one synchronous
  * stretch (one read) form a run that leaves in one socket.write.
  */
-import { encodeHeaderAndBody, wrapFrameInPlace, writeBcd, type Header, type HeaderSpec } from '../../protocols/jt808/index.js';
+import { encodeHeaderAndBody, wrapFrameInPlace, writeBcd, type Header, type HeaderSpec, type PhoneCache } from '../../protocols/jt808/index.js';
 
 /** Where a run of answers goes: the session's socket. */
 export interface AnswerSink {
@@ -56,8 +56,11 @@ export class AnswerOut {
     owner.sendAnswers(buf, this.runStart, this.runEnd);
   }
 
-  /** Writes the 0x8001 answering `request` with `result` (SPEC §7.1): buf[start, at), start returned. */
-  general(request: Header, serial: number, result: number): number {
+  /**
+   * Writes the 0x8001 answering `request` with `result` (SPEC §7.1): buf[start, at), start returned.
+   * `phones`: the connection's cache, which copies the phone's bytes when it holds the request's.
+   */
+  general(request: Header, serial: number, result: number, phones?: PhoneCache): number {
     const b = this.room(GENERAL_ROOM);
     const start = this.at;
     let w = start + 1;
@@ -67,7 +70,7 @@ export class AnswerOut {
     b[w++] = 5; // body length
     if (request.layout === '2019') b[w++] = request.protocolVersion ?? 1;
     const phoneBytes = request.layout === '2019' ? 10 : 6;
-    writeBcd(b, w, request.phoneBcd, phoneBytes);
+    if (phones === undefined || !phones.writeBytes(b, w, request.phoneBcd, phoneBytes)) writeBcd(b, w, request.phoneBcd, phoneBytes);
     w += phoneBytes;
     b[w++] = serial >> 8;
     b[w++] = serial;

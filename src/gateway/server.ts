@@ -7,6 +7,7 @@ import { FrameSplitter } from '../../protocols/jt808/index.js';
 import { AckGate } from './ack-gate.js';
 import { FragmentStore } from './fragments.js';
 import { Admission } from './admission.js';
+import { recordWriter } from './record-writer.js';
 import { AnswerOut } from './reply-writer.js';
 import { Session, type GatewayContext } from './session.js';
 import { SessionTable } from './session-table.js';
@@ -15,6 +16,7 @@ import { NOOP_METRICS, type GatewayLogger, type GatewayMetrics, type GatewaySett
 
 export interface GatewayDeps {
   settings: GatewaySettings;
+  /** The Spool (which also writes records in place, see record-writer.ts) or any other SpoolWriter. */
   spool: SpoolWriter & {
     onDurable(fn: (durable: number) => void): void;
     on(event: 'high-water' | 'low-water', fn: () => void): unknown;
@@ -26,8 +28,6 @@ export interface GatewayDeps {
   connectionsPerIpPerSecond: number;
   now?: () => number;
 }
-
-const MAX_RECORD_BYTES = 64 * 1024;
 
 /**
  * `socket.remoteAddress` caches an object and a string on every socket for its lifetime (~0.1 KB per held
@@ -60,14 +60,13 @@ export class Gateway {
     this.admission = new Admission(deps.maxConnections, deps.connectionsPerIpPerSecond);
     this.ctx = {
       settings: deps.settings,
-      spool: deps.spool,
+      spool: recordWriter(deps.spool),
       gate: new AckGate(),
       registry: deps.registry,
       sessions: this.sessions,
       metrics,
       log: deps.log,
       now: deps.now ?? Date.now,
-      scratch: Buffer.allocUnsafe(MAX_RECORD_BYTES),
       unescapeScratch,
       splitter: new FrameSplitter(deps.settings.maxFrameBytes, unescapeScratch),
       fragments: new FragmentStore({

@@ -9,27 +9,26 @@ import { decode0100, decode0102, encode8100 } from '../../protocols/jt808/messag
 import { encode8003, encode8004 } from '../../protocols/jt808/messages/general.js';
 import { encode8800 } from '../../protocols/jt808/messages/multimedia.js';
 import type { MissingFragments } from '../../protocols/jt808/subpackage.js';
-import { FLAG_AUTHENTICATED, FLAG_BAD_CHECKSUM, FLAG_FRAGMENT, FLAG_REASSEMBLED, recordSize, writeRecord } from '../decode/record.js';
+import { FLAG_AUTHENTICATED, FLAG_BAD_CHECKSUM, FLAG_FRAGMENT, FLAG_REASSEMBLED, recordSize, writeRecordAt } from '../decode/record.js';
 import type { AckGate, HeldReplies } from './ack-gate.js';
 import type { AnswerOut, AnswerSink } from './reply-writer.js';
 import type { FragmentStore } from './fragments.js';
+import type { RecordWriter } from './record-writer.js';
 import { classify, RESULT_FAILURE, RESULT_MESSAGE_ERROR, RESULT_OK, RESULT_UNSUPPORTED } from './message-classes.js';
 import type { SessionTable } from './session-table.js';
 import type { TerminalRegistry } from './terminal-registry.js';
-import type { GatewayLogger, GatewayMetrics, GatewaySettings, SessionState, SpoolWriter } from './types.js';
+import type { GatewayLogger, GatewayMetrics, GatewaySettings, SessionState } from './types.js';
 
 /** Everything sessions share; built once by the server. */
 export interface GatewayContext {
   settings: GatewaySettings;
-  spool: SpoolWriter;
+  spool: RecordWriter;
   gate: AckGate;
   registry: TerminalRegistry;
   sessions: SessionTable<Session>;
   metrics: GatewayMetrics;
   log: GatewayLogger;
   now(): number;
-  /** Reused record buffer: the spool copies on append. */
-  scratch: Buffer;
   fragments: FragmentStore;
   /** One unescape buffer for every connection's splitter: frames are handled synchronously. */
   unescapeScratch: Buffer;
@@ -255,9 +254,8 @@ export class Session implements HeldReplies, AnswerSink {
       this.answerGeneral(header, RESULT_FAILURE, this.lastPosition);
       return;
     }
-    const body = buf.subarray(p.bodyStart, p.bodyEnd);
-    if (header.subpackage) this.onFragment(header, body, flags);
-    else this.onMessage(header, body, flags, false);
+    if (header.subpackage) this.onFragment(header, buf.subarray(p.bodyStart, p.bodyEnd), flags);
+    else this.onMessage(header, buf, p.bodyStart, p.bodyEnd, flags, false);
   }
 
   /** FrameSplitter callback: a candidate frame that could not be used. */
@@ -277,18 +275,19 @@ export class Session implements HeldReplies, AnswerSink {
 
   // ---- messages ------------------------------------------------------------------------------
 
-  private onMessage(header: Header, body: Buffer, flags: number, reassembled: boolean): void {
+  /** The message body is `buf[start, end)`: a view of it is made only where something keeps it. */
+  private onMessage(header: Header, buf: Buffer, start: number, end: number, flags: number, reassembled: boolean): void {
     const cls = classify(header.msgId);
     switch (cls) {
       case 'register':
-        this.onRegister(header, body, flags);
+        this.onRegister(header, buf.subarray(start, end), flags);
         return;
       case 'auth':
-        this.onAuthenticate(header, body, flags);
+        this.onAuthenticate(header, buf.subarray(start, end), flags);
         return;
       case 'link': {
         // Heartbeat, logout, time query: answered even before auth; spooled once identified, for "last seen".
-        const pos = this.isAuthorised() ? this.spool(header, body, flags | this.authFlag()) : this.lastPosition;
+        const pos = this.isAuthorised() ? this.spool(header, buf, start, end, flags | this.authFlag()) : this.lastPosition;
         if (pos < 0) return;
         if (header.msgId === MSG_TIME_QUERY) this.answer(replyHeader(header, 0x8004, this.nextSerial()), encode8004(this.ctx.now()), pos, RESULT_OK);
         else this.answerGeneral(header, RESULT_OK, pos);
@@ -303,11 +302,11 @@ export class Session implements HeldReplies, AnswerSink {
           return;
         }
         if (this.terminalId === null) this.identify(header.terminalId);
-        const pos = this.spool(header, body, flags | this.authFlag());
+        const pos = this.spool(header, buf, start, end, flags | this.authFlag());
         if (pos < 0) return;
         if (cls === 'data') {
           if (header.msgId === MSG_MEDIA_DATA && reassembled) {
-            this.answer(replyHeader(header, 0x8800, this.nextSerial()), encode8800({ mediaId: body.length >= 4 ? body.readUInt32BE(0) : 0 }), pos, RESULT_OK);
+            this.answer(replyHeader(header, 0x8800, this.nextSerial()), encode8800({ mediaId: end - start >= 4 ? buf.readUInt32BE(start) : 0 }), pos, RESULT_OK);
           } else if (!reassembled) this.answerGeneral(header, RESULT_OK, pos);
         }
         return;
@@ -345,7 +344,7 @@ export class Session implements HeldReplies, AnswerSink {
       this.answerGeneral(header, RESULT_MESSAGE_ERROR, this.lastPosition);
       return;
     }
-    const pos = this.spool(header, body, flags);
+    const pos = this.spool(header, body, 0, body.length, flags);
     if (pos < 0) return;
     const v = reg.value;
     const info = { plate: v.plate, plateColor: v.plateColor, makerId: v.makerId, model: v.model, deviceId: v.terminalId, version: v.version };
@@ -384,7 +383,7 @@ export class Session implements HeldReplies, AnswerSink {
     }
     this.identify(header.terminalId);
     this.setState('authenticated');
-    const pos = this.spool(header, body, flags | FLAG_AUTHENTICATED);
+    const pos = this.spool(header, body, 0, body.length, flags | FLAG_AUTHENTICATED);
     if (pos < 0) return;
     this.answerGeneral(header, RESULT_OK, pos);
   }
@@ -398,9 +397,9 @@ export class Session implements HeldReplies, AnswerSink {
     if (this.terminalId === null) this.identify(header.terminalId);
     // Each fragment is spooled (raw archive) and acknowledged once durable (SPEC §8: terminals wait for
     // a 0x8001 per fragment). Only the reassembled message is decoded downstream.
-    const pos = this.spool(header, body, flags | FLAG_FRAGMENT | this.authFlag());
+    const pos = this.spool(header, body, 0, body.length, flags | FLAG_FRAGMENT | this.authFlag());
     if (pos < 0) return;
-    const added = this.ctx.fragments.add(this.terminalId ?? header.terminalId, header, body, this.ctx.now());
+    const added = this.ctx.fragments.add(this.terminalId ?? header.terminalId, header, body, this.lastSeenMs);
     if (added.status === 'rejected') {
       this.ctx.metrics.badFrame(`FRAGMENT_${added.reason}`);
       this.answerGeneral(header, RESULT_MESSAGE_ERROR, pos);
@@ -412,7 +411,7 @@ export class Session implements HeldReplies, AnswerSink {
     this.answerGeneral(header, RESULT_OK, pos);
     if (added.status === 'complete') {
       const whole: Header = { ...header, serial: added.firstSerial, subpackage: false, packetTotal: 0, packetIndex: 0 };
-      this.onMessage(whole, added.body, flags | FLAG_REASSEMBLED, true);
+      this.onMessage(whole, added.body, 0, added.body.length, flags | FLAG_REASSEMBLED, true);
     }
   }
 
@@ -427,18 +426,21 @@ export class Session implements HeldReplies, AnswerSink {
 
   // ---- spool and answers ---------------------------------------------------------------------
 
-  /** Appends one record; returns its end position or -1 (spool refused: no answer, socket paused). */
-  private spool(header: Header, body: Buffer, flags: number): number {
+  /**
+   * Stores one record, body `buf[start, end)`, written straight into the spool's write buffer; returns its
+   * end position or -1 (spool refused: no answer, socket paused). The receive stamp is the time of the read
+   * that brought the frame: one clock read per socket read, not one per message.
+   */
+  private spool(header: Header, buf: Uint8Array, start: number, end: number, flags: number): number {
     const ctx = this.ctx;
-    let scratch = ctx.scratch;
-    const size = recordSize(header.phoneBcd, body.length);
-    if (size > scratch.length) scratch = Buffer.allocUnsafe(size); // rare: large reassembled bodies
-    const n = writeRecord(
-      scratch,
-      { flags, utcOffsetMinutes: ctx.settings.utcOffsetMinutes, msgId: header.msgId, serial: header.serial, layout: header.layout, phoneBcd: header.phoneBcd },
-      body,
-    );
-    const pos = ctx.spool.append(scratch.subarray(0, n), ctx.now());
+    const w = ctx.spool;
+    const size = recordSize(header.phoneBcd, end - start);
+    const at = w.reserve(size);
+    let pos = -1;
+    if (at >= 0) {
+      writeRecordAt(w.reservedBuffer, at, flags, ctx.settings.utcOffsetMinutes, header, buf, start, end);
+      pos = w.seal(size, this.lastSeenMs);
+    }
     if (pos < 0) {
       // Not stored → not answered; the terminal will resend. Stop reading until the spool recovers.
       ctx.metrics.badFrame('SPOOL_REFUSED');
@@ -452,7 +454,7 @@ export class Session implements HeldReplies, AnswerSink {
   private answerGeneral(request: Header, result: number, position: number): void {
     if (this.closed) return;
     const out = this.ctx.out;
-    const start = out.general(request, this.nextSerial(), result);
+    const start = out.general(request, this.nextSerial(), result, this.phones);
     this.queue(out.buf, start, out.at, position, result);
   }
 

@@ -36,6 +36,8 @@
  * - `Spool.open(opts: SpoolOptions): Promise<Spool>` — locks the directory (one process), scans the
  *   last segment, truncates a torn or damaged tail (`spool.recovery` says what it found).
  * - `append(data: Uint8Array, stampMs: number): number` — end position, or -1 if refused.
+ * - `reserve(length: number): number` + `seal(length, stampMs): number` — the same in two steps, for a
+ *   caller that writes the data straight into `reservedBuffer` at the offset reserve returns (no copy).
  * - `durablePosition`, `headPosition`, `tailPosition`, `unconsumedBytes`, `isPaused`, `lastError`,
  *   `maxRecordBytes` (getters); `stats(): SpoolStats` (counters for metrics).
  * - `onDurable(fn: (durablePosition: number) => void): () => void` — returns an unsubscribe.

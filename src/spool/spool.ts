@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { encodeRecord, HEADER_BYTES } from './record.js';
+import { HEADER_BYTES, sealRecord } from './record.js';
 import { segmentPath } from './segment.js';
 import { removeCheckpoint, assertConsumerName } from './checkpoint.js';
 import { acquireLock } from './lock.js';
@@ -186,15 +186,41 @@ export class Spool extends EventEmitter<SpoolEvents> {
    * maxRecordBytes, or closing. No allocation and no I/O: the group commit runs later, off thread.
    */
   append(data: Uint8Array, stampMs: number): number {
-    const recLen = HEADER_BYTES + data.length;
+    const at = this.reserve(data.length);
+    if (at < 0) return -1;
+    this.fill.buf.set(data, at);
+    return this.seal(data.length, stampMs);
+  }
+
+  /**
+   * `append` in two steps, for a caller that writes the data in place (the gateway: one copy instead of
+   * two): room for a record of `length` data bytes, returned as the offset in `reservedBuffer` where the
+   * data goes, or -1 when refused (as append). Nothing is accepted until `seal`, which must follow before
+   * the event loop turns: the group commit swaps the write buffer.
+   */
+  reserve(length: number): number {
+    const recLen = HEADER_BYTES + length;
     const fill = this.fill;
     if (fill.len + recLen > fill.buf.length || this.closing) return this.refuse(recLen);
+    return fill.len + HEADER_BYTES;
+  }
+
+  /** The buffer `reserve` returns offsets into (until the event loop turns). */
+  get reservedBuffer(): Buffer {
+    return this.fill.buf;
+  }
+
+  /** Accepts the record `reserve(length)` made room for, its data written; returns its end position. */
+  seal(length: number, stampMs: number): number {
+    const recLen = HEADER_BYTES + length;
+    const fill = this.fill;
+    if (fill.len + recLen > fill.buf.length) throw new RangeError(`spool seal of ${length} bytes without a reserve`);
     // Records never span files: one that would overflow the segment starts the next.
     if (this.head > this.headSegStart && this.head - this.headSegStart + recLen > this.cfg.segmentBytes) {
       fill.rolls.push(this.head);
       this.headSegStart = this.head;
     }
-    encodeRecord(fill.buf, fill.len, data, stampMs);
+    sealRecord(fill.buf, fill.len, length, stampMs);
     fill.len += recLen;
     this.head += recLen;
     this.appends++;

@@ -10,7 +10,7 @@ import { encode0100 } from '../../protocols/jt808/messages/register.js';
 import { createDecoder } from '../../src/decode/pool.js';
 import { packRecords, unpackRecords } from '../../src/decode/batch.js';
 import { IgnitionTracker } from '../../src/decode/ignition.js';
-import { FLAG_FRAGMENT, writeRecord } from '../../src/decode/record.js';
+import { FLAG_FRAGMENT, readRecord, writeRecord, writeRecordAt } from '../../src/decode/record.js';
 import { decodeRecords, type SpooledRecord } from '../../src/decode/decode-records.js';
 import { encodeBytes, encodeRows, positionCodec } from '../../src/store/encode.js';
 import { positionRowBinary } from '../../src/store/position-row-binary.js';
@@ -115,4 +115,19 @@ t.test('ignition transitions in device-time order, late rows reported', async (t
   tr.seed('7', 100, true);
   const row = decodeRecords(records).positions[0];
   t.equal(tr.track(positionColumns([{ ...row, terminal: '7', ts: 200, status: 0 }])).events[0].on, 0, 'seeded state: off after on');
+});
+
+t.test('writeRecordAt = writeRecord at an offset, for a body range (short and long bodies)', async (t) => {
+  for (const [layout, phoneBcd, len] of [['2013', '013800138000', 0], ['2019', '00000000013800138000', 40], ['2013', '013800138000', 129], ['2019', '00000000013800138000', 2000]] as const) {
+    const body = Buffer.alloc(len);
+    for (let i = 0; i < len; i++) body[i] = (i * 13 + 5) & 0xff;
+    const fields = { flags: 5, utcOffsetMinutes: -300, msgId: 0x0801, serial: 0xfedc, layout, phoneBcd };
+    const want = Buffer.alloc(64 + len);
+    const n = writeRecord(want, fields, body);
+    const src = Buffer.concat([Buffer.from([1, 2, 3]), body, Buffer.from([4])]);
+    const got = Buffer.alloc(70 + len);
+    t.equal(writeRecordAt(got, 6, 5, -300, fields, src, 3, 3 + len), n);
+    t.same(got.subarray(6, 6 + n), want.subarray(0, n), `${layout}, ${len}-byte body`);
+    t.same(readRecord(got.subarray(6, 6 + n)), { ...fields, body }, 'reads back');
+  }
 });

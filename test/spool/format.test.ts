@@ -49,3 +49,20 @@ t.test('segment names sort like positions', async (t) => {
   const starts = [5, 123_456, 99, 10_000_000_000];
   t.same(starts.map(segmentName).sort(), [...starts].sort((a, b) => a - b).map(segmentName));
 });
+
+t.test('encodeRecord writes the bytes Buffer methods would (stamp, length, crc little endian)', async (t) => {
+  for (const [len, stamp] of [[0, 0], [5, 1_700_000_000_123], [70, 1_700_000_000_123.5], [300, -1.25], [600, 2 ** 53 - 1]]) {
+    const data = Buffer.alloc(len);
+    for (let i = 0; i < len; i++) data[i] = (i * 37 + 1) & 0xff;
+    const want = Buffer.alloc(HEADER_BYTES + len);
+    want.writeUInt32LE(len, 4);
+    want.writeDoubleLE(stamp, 8);
+    data.copy(want, HEADER_BYTES);
+    want.writeUInt32LE(zlib.crc32(want.subarray(4)) >>> 0, 0);
+    const got = Buffer.alloc(HEADER_BYTES + len + 7, 0xaa);
+    t.equal(encodeRecord(got, 3, data, stamp), HEADER_BYTES + len);
+    t.same(got.subarray(3, 3 + HEADER_BYTES + len), want, `len ${len}, stamp ${stamp}`);
+    t.equal(got[2], 0xaa, 'nothing written before');
+    t.equal(got[3 + HEADER_BYTES + len], 0xaa, 'nothing written after');
+  }
+});

@@ -183,3 +183,29 @@ t.test('readBatch: raw records in a transferable buffer; forEachRecord walks and
   t.equal(delivered, 1);
   await spool.close();
 });
+
+t.test('reserve + seal store what append stores, and refuse as append does', async (t) => {
+  const dirA = tempDir(t);
+  const dirB = tempDir(t);
+  const a = await Spool.open({ dir: dirA, segmentBytes: 1000 });
+  const b = await Spool.open({ dir: dirB, segmentBytes: 1000 });
+  for (let i = 0; i < 200; i++) {
+    const data = payload(i);
+    const at = b.reserve(data.length);
+    t.ok(at >= 0);
+    data.copy(b.reservedBuffer, at);
+    t.equal(b.seal(data.length, 1_000 + i), a.append(data, 1_000 + i), `record ${i}: same end`);
+  }
+  t.equal(await b.flush(), await a.flush());
+  const files = segmentFiles(dirA);
+  t.ok(files.length > 5, 'rolled over segments');
+  t.same(segmentFiles(dirB), files, 'same segment files');
+  for (const f of files) t.same(fs.readFileSync(path.join(dirB, f)), fs.readFileSync(path.join(dirA, f)), `${f}: same bytes`);
+  t.equal(b.reserve(b.maxRecordBytes + 1), -1, 'too large: refused');
+  t.equal(b.stats().refused, 1);
+  t.throws(() => b.seal(b.maxRecordBytes + 1, 0), RangeError, 'seal without room throws');
+  await a.close();
+  const closing = b.close();
+  t.equal(b.reserve(10), -1, 'closing: refused');
+  await closing;
+});

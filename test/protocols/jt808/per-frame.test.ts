@@ -3,7 +3,7 @@
  * what the view-based path gives, on seeded random streams with escapes, bad checksums and junk.
  */
 import t from 'tap';
-import { bcdDigits, canonicalTerminalId, PhoneCache } from '../../../protocols/jt808/bcd.js';
+import { bcdDigits, canonicalTerminalId, PhoneCache, writeBcd } from '../../../protocols/jt808/bcd.js';
 import { FrameSplitter, xorChecksum } from '../../../protocols/jt808/framing.js';
 import { encodePacket, decodePacket, decodePacketAt } from '../../../protocols/jt808/packet.js';
 import { decode0200, decode0200At, encode0200 } from '../../../protocols/jt808/messages/location.js';
@@ -91,6 +91,26 @@ t.test('PhoneCache gives the strings bcdDigits + canonicalTerminalId give', asyn
     if (cache.phoneBcd !== hex || cache.terminalId !== canonicalTerminalId(hex)) bad++;
   }
   t.equal(bad, 0, 'no difference on 20,000 phones');
+});
+
+t.test('PhoneCache.writeBytes writes what writeBcd writes, and only for the cached phone', async (t) => {
+  const cache = new PhoneCache();
+  let bad = 0;
+  for (let i = 0; i < 5_000; i++) {
+    const len = rnd() < 0.5 ? 6 : 10;
+    const bytes = Buffer.from(Array.from({ length: len }, () => (rnd() < 0.8 ? int(10) * 16 + int(10) : int(256))));
+    cache.read(bytes, 0, len);
+    const want = Buffer.alloc(len + 2);
+    writeBcd(want, 1, cache.phoneBcd, len);
+    const got = Buffer.alloc(len + 2);
+    if (!cache.writeBytes(got, 1, cache.phoneBcd, len) || !got.equals(want)) bad++;
+  }
+  t.equal(bad, 0, 'same bytes on 5,000 phones');
+  cache.read(Buffer.from('013800138000', 'hex'), 0, 6);
+  const out = Buffer.alloc(10);
+  t.notOk(cache.writeBytes(out, 0, '013800138001', 6), 'another phone: not written');
+  t.notOk(cache.writeBytes(out, 0, cache.phoneBcd, 10), 'another length: not written');
+  t.same(out, Buffer.alloc(10), 'nothing written');
 });
 
 t.test('an idle splitter holds no buffer; a split frame still reassembles', async (t) => {
