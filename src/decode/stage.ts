@@ -3,8 +3,7 @@
  * on the main thread feed what keeps state there from the read's columns: ignition events, the latest-position
  * cache and track-cache invalidation.
  */
-import type { LatestPosition } from '../store/queries/latest.js';
-import type { DecodedBatch, EncodeContext } from '../store/rows.js';
+import type { DecodedBatch, EncodeContext, PositionColumns } from '../store/rows.js';
 import type { SpooledRecord } from './decode-records.js';
 import type { IgnitionTracker } from './ignition.js';
 import type { Decoder } from './pool.js';
@@ -12,7 +11,8 @@ import type { Decoder } from './pool.js';
 export interface StageParts {
   decoder: Decoder;
   ignition: IgnitionTracker;
-  latest: { update(list: readonly LatestPosition[]): void };
+  /** Takes each read's newest row per terminal (columns.latest). */
+  latest: { update(columns: PositionColumns): void };
   /** Told which terminals have rows decoded up to a spool position (not yet committed). */
   trackCache?: { decoded(position: number, terminals: Iterable<string>): void };
   /** Seconds each decode call took (a metric). */
@@ -24,9 +24,9 @@ export function decodeStage<R extends SpooledRecord & { position: number }>(p: S
     const started = process.hrtime.bigint();
     const batch = await p.decoder.decode(records, ctx);
     p.observe?.(Number(process.hrtime.bigint() - started) / 1e9);
-    const { columns, latest } = batch.positions;
+    const { columns } = batch.positions;
     batch.ignition = p.ignition.track(columns).events;
-    p.latest.update(latest);
+    p.latest.update(columns);
     if (records.length > 0) p.trackCache?.decoded(records[records.length - 1].position, columns.terminals);
     return batch;
   };

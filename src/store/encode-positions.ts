@@ -1,11 +1,10 @@
 /**
  * One read's decoded positions → what the sink and the main thread need (rows.ts EncodedPositions): the
- * validated insert body, late-day marks, columns and the newest row per terminal. Runs in the decode worker
- * (DESIGN.md: "encode rows for ClickHouse: worker"), or on the main thread with FLEETGATE_DECODE_THREADS=0.
+ * validated insert body, late-day marks, and columns with each terminal's newest row marked. Runs in the decode
+ * worker (DESIGN.md: "encode rows for ClickHouse: worker"), or on the main thread with FLEETGATE_DECODE_THREADS=0.
  */
 import { encodeBytes, positionCodec, type ByteWriter } from './encode.js';
 import { lateMarks } from './late-marks.js';
-import { latestPick } from './latest-pick.js';
 import { positionColumns } from './position-columns.js';
 import { positionRowBinary } from './position-row-binary.js';
 import type { DecodedBatch, EncodeContext, EncodedPositions, PositionRow, RowBatch } from './rows.js';
@@ -32,7 +31,6 @@ export async function encodePositions(rows: readonly PositionRow[], ctx: EncodeC
     minRecvTs,
     columns: positionColumns(valid),
     marks: lateMarks(valid, zone, ctx.todayStart),
-    latest: latestPick(valid),
   };
 }
 

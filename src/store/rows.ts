@@ -3,7 +3,6 @@
  * the JT808 wire units (SPEC.md §7.9), so nothing is converted or rounded on the way in.
  */
 import type { InsertFormat } from './db.js';
-import type { LatestPosition } from './queries/latest.js';
 
 /** One 0x0200 (or one 0x0704 item). */
 export interface PositionRow {
@@ -101,6 +100,12 @@ export interface PositionColumns {
   status: Uint32Array;
   latE6: Int32Array;
   lonE6: Int32Array;
+  alarm: Uint32Array;
+  odometer: Uint32Array;
+  speed: Uint16Array;
+  direction: Uint16Array;
+  /** Per terminal index: the row that may become its latest position (the newest), or -1. */
+  latest: Int32Array;
 }
 
 /** Late rows of one (local day, terminal): the rollup restates that day. */
@@ -121,8 +126,6 @@ export interface EncodedPositions {
   minRecvTs: number;
   columns: PositionColumns;
   marks: LateMark[];
-  /** The newest row per terminal that may become its latest position (latest-pick.ts). */
-  latest: LatestPosition[];
 }
 
 /** What the injected decode function returns for one read of spool records. */

@@ -14,6 +14,7 @@ import { FLAG_FRAGMENT, readRecord, writeRecord, writeRecordAt } from '../../src
 import { decodeRecords, type SpooledRecord } from '../../src/decode/decode-records.js';
 import { encodeBytes, encodeRows, positionCodec } from '../../src/store/encode.js';
 import { positionRowBinary } from '../../src/store/position-row-binary.js';
+import { LatestCache } from '../../src/store/latest-cache.js';
 import { positionColumns } from '../../src/store/position-columns.js';
 import type { EncodeContext, PositionRow } from '../../src/store/rows.js';
 
@@ -86,7 +87,8 @@ for (const threads of [0, 1]) {
     t.same([...pos.columns.ts], [0, 1, 2, 3].map((i) => (T0 + i * 30_000) / 1000), 'columns in device-time order');
     t.same([...pos.columns.status].map((s) => s & 1), [0, 1, 1, 0]);
     t.equal(pos.minRecvTs, (T0 + 5000) / 1000);
-    t.same(pos.latest.map((p) => [p.terminal, p.ts, p.odometer]), [['13800138000', (T0 + 90_000) / 1000, 130]], 'newest row per terminal');
+    const c = pos.columns;
+    t.same([...c.latest].map((j) => [c.terminals[c.terminal[j]], c.ts[j], c.odometer[j], c.speed[j]]), [['13800138000', (T0 + 90_000) / 1000, 130, lines[3][5]]], 'newest row per terminal');
     t.same(pos.marks, [{ day: '2026-11-26', terminal: '13800138000', rows: 4, backfill: 2 }], 'late-day marks');
     t.equal(out.terminals?.length, 1, 'registration → terminal row');
     t.equal(out.terminals?.[0].plate, '渝A00001');
@@ -102,6 +104,30 @@ t.test('columns: grouped by terminal in first-seen order, each in device-time or
   t.same(c.terminals, ['b', 'a', 'c']);
   t.same([...c.terminal], [0, 0, 1, 1, 1, 2]);
   t.same([...c.ts], [10, 30, 10, 20, 20, 5]);
+});
+
+t.test('columns mark each terminal\'s latest row; the latest cache takes it in place, newer device time wins', async (t) => {
+  const base = { ...decodeRecords(records).positions[0], recvTs: 1_000_000 };
+  const rows = [
+    { terminal: 'a', ts: 900_000, speed: 1 },
+    { terminal: 'a', ts: 950_000, speed: 2 }, // newest of a…
+    { terminal: 'a', ts: 950_000, speed: 3 }, // …a later copy of the same time does not replace it
+    { terminal: 'a', ts: 1_000_000 + 86_401, speed: 4 }, // clock more than a day ahead: never latest
+    { terminal: 'z', ts: 0, speed: 5 }, // no valid time: z has no latest
+  ].map((r) => ({ ...base, ...r }) as PositionRow);
+  const c = positionColumns(rows);
+  t.same([...c.latest].map((j) => (j < 0 ? null : c.speed[j])), [2, null]);
+  const cache = new LatestCache();
+  cache.update(c);
+  const held = cache.get('a');
+  t.same([held?.ts, held?.speed, held?.odometer], [950_000, 2, base.odometer]);
+  t.equal(cache.get('z'), undefined);
+  cache.update(positionColumns([{ ...base, terminal: 'a', ts: 940_000, speed: 7 }]));
+  t.equal(cache.get('a')?.speed, 2, 'an older report leaves the latest alone');
+  cache.update(positionColumns([{ ...base, terminal: 'a', ts: 960_000, speed: 8, latE6: -1 }]));
+  t.same([cache.get('a')?.ts, cache.get('a')?.speed, cache.get('a')?.latE6], [960_000, 8, -1]);
+  t.equal(cache.get('a'), held, 'updated in place');
+  t.equal(cache.size, 1);
 });
 
 t.test('ignition transitions in device-time order, late rows reported', async (t) => {
