@@ -4,7 +4,8 @@
 // Hot paths (per frame) count through cells: `metrics.frames.child(0x0200)` returns the same CounterCell every
 // time, and `cell.inc()` is one field add (bench/metrics.ts: a few ns). prom-client's own bound child hashes its
 // labels on every inc (~95 ns here), so cells keep plain numbers and are folded into prom-client when the
-// registry is scraped. Hold on to the cell where you can (per session, per handler); `child()` is a Map lookup.
+// registry is scraped. Hold on to the cell where you can (per session, per handler); `child()` is a Map lookup,
+// except for the same key as the call before.
 import {
   collectDefaultMetrics, Counter, Gauge, Histogram, Registry,
 } from 'prom-client';
@@ -45,6 +46,9 @@ export class GaugeCell {
 class Cells<K, C> {
   private readonly byKey = new Map<K, C>();
   readonly byLabel = new Map<string, C>();
+  /** The last key asked for and its cell: per-frame callers mostly repeat one key (0x0200, result 0), no Map lookup. */
+  private lastKey: K | undefined = undefined;
+  private lastCell: C | undefined = undefined;
 
   constructor(
     private readonly make: (label: string) => C,
@@ -53,6 +57,14 @@ class Cells<K, C> {
   ) {}
 
   get(key: K): C {
+    if (key === this.lastKey) return this.lastCell!;
+    const cell = this.lookUp(key);
+    this.lastKey = key;
+    this.lastCell = cell;
+    return cell;
+  }
+
+  private lookUp(key: K): C {
     const hit = this.byKey.get(key);
     if (hit !== undefined) return hit;
     let label = this.format(key);
@@ -216,7 +228,7 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
 
 /**
  * The gateway's view (src/gateway/types.ts GatewayMetrics), matched by shape so this module imports nothing of
- * the gateway. Per-frame calls go through a Map lookup to a cached cell.
+ * the gateway. Per-frame calls find their cell without a Map lookup while the key repeats (Cells.get).
  */
 export function gatewayMetrics(m: Metrics) {
   return {

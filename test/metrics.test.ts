@@ -71,6 +71,23 @@ t.test('label values are bounded: made-up message ids share one series', async (
   t.equal(series.reduce((n, l) => n + Number(l.split(' ')[1]), 0), 1000, 'nothing lost');
 });
 
+t.test('a repeated key (the last-key shortcut) and alternating keys count in their own series', async (t) => {
+  const m = createMetrics({ defaultMetrics: false });
+  const ids = [0x0200, 0x0200, 0x0002, 0x0200, 0x0002, 0x0002, 0x0200];
+  for (const id of ids) m.frames.child(id).inc();
+  t.equal(m.frames.child(0x0002), m.frames.child(0x0002), 'same cell on a repeat');
+  t.not(m.frames.child(0x0200), m.frames.child(0x0002));
+  // Past the cap, a repeated made-up key still lands in `other`.
+  for (let id = 0x1000; id < 0x1000 + 64; id++) m.frames.child(id).inc();
+  m.frames.child(0xffff).inc();
+  m.frames.child(0xffff).inc();
+  const text = await m.registry.metrics();
+  t.equal(sample(text, 'fleetgate_frames_total{msg_id="0x0200"}'), 4);
+  t.equal(sample(text, 'fleetgate_frames_total{msg_id="0x0002"}'), 3);
+  t.equal(sample(text, `fleetgate_frames_total{msg_id="${OTHER}"}`), 2 + 2);
+  t.equal(sample(text, 'fleetgate_frames_total{msg_id="0xffff"}'), undefined);
+});
+
 t.test('msg ids print as in the spec', async (t) => {
   t.equal(msgIdLabel(0x0200), '0x0200');
   t.equal(msgIdLabel(0x8001), '0x8001');

@@ -78,4 +78,18 @@ t.test('runs: one write per session and stretch; the gate coalesces adjacent hel
   gate.release(30);
   t.same(writes, ['a:40/2', 'b:20/1', 'a:20/1']);
   t.equal(gate.waiting, 0);
+  // Emptied, the gate reuses its slots: fewer answers than before, nothing stale from the last round.
+  writes.length = 0;
+  for (const [who, pos] of [[b, 40], [a, 50]] as const) {
+    const st = out.general(req, 0, 0);
+    gate.hold(pos, who, out.buf, st, out.at);
+  }
+  gate.release(45);
+  t.same(writes, ['b:20/1']);
+  t.equal(gate.waiting, 1);
+  gate.release(50);
+  t.same(writes, ['b:20/1', 'a:20/1']);
+  t.equal(gate.waiting, 0);
+  gate.release(100);
+  t.same(writes, ['b:20/1', 'a:20/1'], 'an empty gate writes nothing');
 });
