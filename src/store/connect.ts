@@ -53,13 +53,19 @@ async function embedded(dataDir: string): Promise<{ client: ClickHouseClient; ra
       // chdb's raw insert takes text formats only, and its inline-data path costs ~1.9 µs of CPU per position
       // row whatever the format; INSERT … SELECT from a RowBinary file costs ~0.45 (bench/RESULTS.md "Ingest").
       const file = path.join(insertDir, `${++insertFileNo}.rowbinary`);
-      const fh = await open(file, 'w');
       try {
-        await fh.writev(chunks as Buffer[]);
-      } finally {
-        await fh.close();
-      }
-      try {
+        // Made again if someone removed it: the sink retries this insert until it lands.
+        await mkdir(insertDir, { recursive: true });
+        const fh = await open(file, 'w');
+        try {
+          let size = 0;
+          for (const c of chunks) size += c.length;
+          const { bytesWritten } = await fh.writev(chunks as Buffer[]);
+          // A short write (disk full) would insert a torn body; fail here and let the sink retry.
+          if (bytesWritten !== size) throw new Error(`${file}: wrote ${bytesWritten} of ${size} bytes`);
+        } finally {
+          await fh.close();
+        }
         await client.command({
           query: `INSERT INTO ${table} (${columns.join(', ')})${settingsClause(settings)} SELECT * FROM file(${sqlString(file)}, RowBinary)`,
         });

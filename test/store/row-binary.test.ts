@@ -1,8 +1,10 @@
 import t from 'tap';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { encodeBytes, positionCodec } from '../../src/store/encode.js';
 import { positionRowBinary } from '../../src/store/position-row-binary.js';
 import type { PositionRow } from '../../src/store/rows.js';
-import { chdbDatabase, closeChdb } from './helpers/chdb.js';
+import { chdbDatabase, chdbDataDir, closeChdb } from './helpers/chdb.js';
 import { fakePosition } from './helpers/fake-decode.js';
 
 t.teardown(closeChdb);
@@ -35,6 +37,23 @@ function edgeRows(): PositionRow[] {
   }
   return rows;
 }
+
+t.test('insert files: a previous run\'s leftovers go at start, none stays after an insert, a removed folder comes back', async (t) => {
+  const dir = path.join(chdbDataDir(), 'insert-files');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, '7.rowbinary'), 'torn body of a crashed run');
+  const db = await chdbDatabase('rowbin_files');
+  t.same(readdirSync(dir), [], 'leftover removed when the engine opens');
+  const { bytes } = await encodeBytes(edgeRows(), positionRowBinary);
+  await db.insert('positions', positionRowBinary.columns, 'RowBinary', [Buffer.from(bytes)]);
+  t.same(readdirSync(dir), [], 'the batch file is removed after its insert');
+  rmSync(dir, { recursive: true });
+  const later = await encodeBytes(edgeRows().map((r) => ({ ...r, ts: r.ts + 1_000_000, recvTs: r.recvTs + 1_000_000 })), positionRowBinary);
+  await db.insert('positions', positionRowBinary.columns, 'RowBinary', [Buffer.from(later.bytes)]);
+  t.ok(existsSync(dir), 'the folder is made again');
+  const [{ n }] = await db.query<{ n: string }>(`SELECT count() AS n FROM ${db.t('positions')} FINAL`);
+  t.equal(Number(n), 600, 'both inserts landed');
+});
 
 t.test('RowBinary positions are the bytes ClickHouse itself writes for the same rows', async (t) => {
   const db = await chdbDatabase('rowbin');
