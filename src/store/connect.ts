@@ -50,8 +50,8 @@ async function embedded(dataDir: string): Promise<{ client: ClickHouseClient; ra
         await conn.chdb.rawInsert({ table, columns, format, values: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks), settings });
         return;
       }
-      // chdb's raw insert takes text formats only, and its inline-data path costs ~1.9 µs of CPU per position
-      // row whatever the format; INSERT … SELECT from a RowBinary file costs ~0.45 (bench/RESULTS.md "Ingest").
+      // chdb's raw insert takes text formats only, and its inline-data path costs ~2 µs of CPU per position row
+      // whatever the format; INSERT … SELECT from a RowBinary file costs ~0.5–0.7 (bench/insert-paths.ts).
       const file = path.join(insertDir, `${++insertFileNo}.rowbinary`);
       try {
         // Made again if someone removed it: the sink retries this insert until it lands.
