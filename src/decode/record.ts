@@ -90,18 +90,33 @@ export interface DecodedRecord extends RecordFields {
   body: Buffer;
 }
 
+/** Byte offsets of the fixed fields, for readers that take fields straight from the bytes (decode-records.ts). */
+export const AT_FLAGS = 1;
+export const AT_UTC_OFFSET = 2;
+export const AT_MSG_ID = 4;
+export const AT_LAYOUT = 8;
+export const AT_PHONE_LENGTH = 9;
+
+/**
+ * Offset of the body in `data`, or -1 when the bytes are not a record of a known format: readRecord's
+ * check without its object, so the decode hot path reads fields by offset and the body in place.
+ */
+export function recordBodyStart(data: Uint8Array): number {
+  if (data.length < RECORD_FIXED_BYTES || data[0] !== RECORD_FORMAT) return -1;
+  const bodyStart = RECORD_FIXED_BYTES + data[AT_PHONE_LENGTH];
+  return data.length < bodyStart ? -1 : bodyStart;
+}
+
 /** Reads a record; returns null when the bytes are not a record of a known format. */
 export function readRecord(data: Buffer): DecodedRecord | null {
-  if (data.length < RECORD_FIXED_BYTES || data[0] !== RECORD_FORMAT) return null;
-  const phoneLength = data[9];
-  const bodyStart = RECORD_FIXED_BYTES + phoneLength;
-  if (data.length < bodyStart) return null;
+  const bodyStart = recordBodyStart(data);
+  if (bodyStart < 0) return null;
   return {
-    flags: data[1],
-    utcOffsetMinutes: data.readInt16BE(2),
-    msgId: data.readUInt16BE(4),
+    flags: data[AT_FLAGS],
+    utcOffsetMinutes: data.readInt16BE(AT_UTC_OFFSET),
+    msgId: data.readUInt16BE(AT_MSG_ID),
     serial: data.readUInt16BE(6),
-    layout: data[8] === 1 ? '2019' : '2013',
+    layout: data[AT_LAYOUT] === 1 ? '2019' : '2013',
     phoneBcd: data.toString('latin1', RECORD_FIXED_BYTES, bodyStart),
     body: data.subarray(bodyStart),
   };

@@ -4,7 +4,7 @@
  */
 import t from 'tap';
 import { decodeHeader } from '../../protocols/jt808/header.js';
-import { encodePacket, unescapeFrame } from '../../protocols/jt808/index.js';
+import { canonicalTerminalId, encodePacket, unescapeFrame } from '../../protocols/jt808/index.js';
 import { encode0200, encode0704 } from '../../protocols/jt808/messages/location.js';
 import { encode0100 } from '../../protocols/jt808/messages/register.js';
 import { createDecoder } from '../../src/decode/pool.js';
@@ -155,5 +155,15 @@ t.test('writeRecordAt = writeRecord at an offset, for a body range (short and lo
     t.equal(writeRecordAt(got, 6, 5, -300, fields, src, 3, 3 + len), n);
     t.same(got.subarray(6, 6 + n), want.subarray(0, n), `${layout}, ${len}-byte body`);
     t.same(readRecord(got.subarray(6, 6 + n)), { ...fields, body }, 'reads back');
+  }
+});
+
+t.test('the in-place 0x0200 path gives canonicalTerminalId of every phone form', async (t) => {
+  const body = encode0200(loc(5, true));
+  for (const phone of ['013800138000', '000000000000', '00000000013800138000', '98765432109876543210', '0138a0138000']) {
+    const buf = Buffer.alloc(64 + body.length);
+    const n = writeRecord(buf, { flags: 0, utcOffsetMinutes: 480, msgId: 0x0200, serial: 1, layout: '2019', phoneBcd: phone }, body);
+    const rows = decodeRecords([{ stampMs: T0, data: buf.subarray(0, n) }]).positions;
+    t.equal(rows[0].terminal, canonicalTerminalId(phone), phone);
   }
 });
