@@ -93,7 +93,8 @@ t.test('faults: split, sticky, duplicates, bad frames, subpackages, backfill, st
   t.ok(r.positions.backfilled > 0, `backlogs sent as 0x0704 (${r.positions.backfilled} positions)`);
   t.ok(r.connections.reconnects >= 24, `every terminal reconnected after the storm (${r.connections.reconnects})`);
   t.equal(r.messages.byType['0x0100 register']?.sent, 24, 'the auth code is kept across reconnects: one registration each');
-  t.equal(r.positions.unanswered, 0, 'every position answered in the end (lost ones resent as backfill)');
+  // The reasons go into the message: a rare failure here (one position in one CI run of many) must say why.
+  t.equal(r.positions.unanswered, 0, `every position answered in the end (lost ones resent as backfill); unanswered messages by reason: ${JSON.stringify(r.messages.unansweredByReason)}`);
   t.equal(r.positions.rejected, 0, 'none refused');
   t.same(Object.keys(r.results), ['0'], 'no error result: bad frames got no answer at all');
   t.equal(r.connections.closedByGateway, 0, 'the gateway never closed a connection');
