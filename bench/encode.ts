@@ -10,10 +10,11 @@ import { encodeBytes, positionCodec, validPosition } from '../src/store/encode.j
 import { encodePositions } from '../src/store/encode-positions.js';
 import { positionRowBinary } from '../src/store/position-row-binary.js';
 import type { EncodeContext, PositionRow } from '../src/store/rows.js';
+import { intFlag } from './lib/flags.js';
 
-const N = Number(process.argv[2] ?? 200_000);
-const RUNS = Number(process.argv[3] ?? 9);
-const READ = Number(process.argv[4] ?? 10_000);
+const N = intFlag('rows (1st argument)', process.argv[2] ?? '200000', 1000, 10_000_000);
+const RUNS = intFlag('runs (2nd argument)', process.argv[3] ?? '9', 1, 1000);
+const READ = intFlag('read (3rd argument)', process.argv[4] ?? '10000', 1, 10_000_000);
 const TERMINALS = 1000;
 const BASE = 1_790_000_000;
 const phones = Array.from({ length: TERMINALS }, (_, i) => `0${13_912_345_678 + i * 7919}`);

@@ -3,8 +3,8 @@
  * FLEETGATE_DECODE_THREADS=0). A record that does not decode is counted, never fatal: the frame was
  * valid enough to be answered, and its bytes stay in the spool's raw archive.
  */
-import { canonicalTerminalId } from '../../protocols/jt808/bcd.js';
-import { readLocation, decode0200, decode0704, type Location } from '../../protocols/jt808/messages/location.js';
+import { canonicalTerminalId, canonicalTerminalIdAt } from '../../protocols/jt808/bcd.js';
+import { readLocation, decode0704, type Location } from '../../protocols/jt808/messages/location.js';
 import { decode0100 } from '../../protocols/jt808/messages/register.js';
 import type { PositionRow, TerminalRow } from '../store/rows.js';
 import { AT_FLAGS, AT_MSG_ID, AT_UTC_OFFSET, FLAG_FRAGMENT, RECORD_FIXED_BYTES, readRecord, recordBodyStart, type DecodedRecord } from './record.js';
@@ -56,7 +56,7 @@ export function decodeRecords(records: readonly SpooledRecord[]): DecodedRecords
       const utcOffsetMinutes = (((data[AT_UTC_OFFSET] << 8) | data[AT_UTC_OFFSET + 1]) << 16) >> 16;
       const d = readLocation(data, bodyStart, data.length, utcOffsetMinutes);
       if (!d.ok) stats.failed++;
-      else pushPosition(positions, terminalIdAt(data, RECORD_FIXED_BYTES, bodyStart), d.value, recvTs, 0);
+      else pushPosition(positions, canonicalTerminalIdAt(data, RECORD_FIXED_BYTES, bodyStart), d.value, recvTs, 0);
       continue;
     }
     if (!decodeOne(readRecord(data)!, recvTs, positions, terminals)) stats.failed++;
@@ -65,33 +65,11 @@ export function decodeRecords(records: readonly SpooledRecord[]): DecodedRecords
   return { positions, terminals, stats };
 }
 
-/**
- * canonicalTerminalId of the ASCII phone `data[start, end)`. For a digit string it is the decimal value
- * without leading zeros, so String(value) gives it without the latin1 string: measured cheaper than a
- * Map cache of the ids (V8 keeps its own bounded number→string cache, and a read repeats terminals).
- */
-function terminalIdAt(data: Buffer, start: number, end: number): string {
-  let v = 0;
-  for (let i = start; i < end; i++) {
-    const d = data[i] - 48;
-    if (d < 0 || d > 9) return canonicalTerminalId(data.toString('latin1', start, end));
-    v = v * 10 + d;
-  }
-  // Past 2^53 the value is not exact: 20-digit phones without leading zeros are rare.
-  return start < end && v <= Number.MAX_SAFE_INTEGER ? String(v) : canonicalTerminalId(data.toString('latin1', start, end));
-}
-
-/** Returns false when the body does not decode. */
+/** Every message but 0x0200 (read in place above); returns false when the body does not decode. */
 function decodeOne(rec: DecodedRecord, recvTs: number, positions: PositionRow[], terminals: TerminalRow[]): boolean {
   const opts = { layout: rec.layout, utcOffsetMinutes: rec.utcOffsetMinutes };
   const terminal = canonicalTerminalId(rec.phoneBcd);
   switch (rec.msgId) {
-    case 0x0200: {
-      const d = decode0200(rec.body, opts);
-      if (!d.ok) return false;
-      pushPosition(positions, terminal, d.value, recvTs, 0);
-      return true;
-    }
     case 0x0201: {
       // WORD reply serial, then a 0x0200 body (SPEC §7.10).
       const d = readLocation(rec.body, 2, rec.body.length, rec.utcOffsetMinutes);

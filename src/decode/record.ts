@@ -94,6 +94,7 @@ export interface DecodedRecord extends RecordFields {
 export const AT_FLAGS = 1;
 export const AT_UTC_OFFSET = 2;
 export const AT_MSG_ID = 4;
+export const AT_SERIAL = 6;
 export const AT_LAYOUT = 8;
 export const AT_PHONE_LENGTH = 9;
 
@@ -115,7 +116,7 @@ export function readRecord(data: Buffer): DecodedRecord | null {
     flags: data[AT_FLAGS],
     utcOffsetMinutes: data.readInt16BE(AT_UTC_OFFSET),
     msgId: data.readUInt16BE(AT_MSG_ID),
-    serial: data.readUInt16BE(6),
+    serial: data.readUInt16BE(AT_SERIAL),
     layout: data[AT_LAYOUT] === 1 ? '2019' : '2013',
     phoneBcd: data.toString('latin1', RECORD_FIXED_BYTES, bodyStart),
     body: data.subarray(bodyStart),

@@ -1,7 +1,7 @@
 // Header (SPEC §4): layout detection by the length rule of §4.3, 2019 version byte, subpackage fields,
 // canonical terminal id, and replies that mirror the request's header format.
 import t from 'tap';
-import { bcdDigits, canonicalTerminalId, writeBcd } from '../../../protocols/jt808/bcd.js';
+import { bcdDigits, canonicalTerminalId, canonicalTerminalIdAt, writeBcd } from '../../../protocols/jt808/bcd.js';
 import { unescapeFrame, wrapFrame, xorChecksum } from '../../../protocols/jt808/framing.js';
 import {
   decodeHeader,
@@ -329,4 +329,11 @@ t.test('writeBcd: left-padded, hex letters kept, bad input refused', async (t) =
   t.equal(bcdDigits(b, 0, 6), '0000000a1b2c', 'non-BCD phones (hex text) round-trip');
   t.throws(() => writeBcd(b, 0, '1234567890123', 6), /longer than 12 digits/);
   t.throws(() => writeBcd(b, 0, '12x4', 6), /not hex digits/);
+});
+
+t.test('canonicalTerminalIdAt reads the id from ASCII phone bytes as canonicalTerminalId does from the string', async (t) => {
+  for (const phone of ['013800138000', '000000000000', '00000000013800138000', '98765432109876543210', '0a1b2c3d4e5f', '']) {
+    const buf = Buffer.from(`xx${phone}yy`, 'latin1');
+    t.equal(canonicalTerminalIdAt(buf, 2, 2 + phone.length), canonicalTerminalId(phone), JSON.stringify(phone));
+  }
 });
