@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createClient, ClickHouseLogLevel, type ClickHouseClient, type ClickHouseClientConfigOptions } from '@clickhouse/client';
 import { Db, checkIdent, settingsClause, type RawInsert } from './db.js';
 import { DEFAULT_DATABASE, type StoreOptions } from './options.js';
-import { serverInfo } from './server-info.js';
+import { PROBED_MERGE_TREE_SETTINGS, serverInfo } from './server-info.js';
 
 /** Insert files are named by this process-wide counter: several Db objects may share one data directory. */
 let insertFileNo = 0;
@@ -99,7 +99,11 @@ export async function openDb(o: StoreOptions): Promise<Db> {
   try {
     const rs = await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' });
     const [{ v }] = await rs.json<{ v: string }>();
-    const info = serverInfo(v);
+    const probe = await client.query({
+      query: `SELECT name FROM system.merge_tree_settings WHERE name IN (${PROBED_MERGE_TREE_SETTINGS.map((n) => `'${n}'`).join(', ')})`,
+      format: 'JSONEachRow',
+    });
+    const info = serverInfo(v, new Set((await probe.json<{ name: string }>()).map((r) => r.name)));
     if (o.cluster && !info.features.onCluster) throw new Error(`ClickHouse ${v} is too old for cluster mode`);
     const db = new Db({ client, info, database, cluster: o.cluster, embedded: !o.url, rawInsert });
     await db.command(`CREATE DATABASE IF NOT EXISTS ${database}${db.onCluster}`);

@@ -8,6 +8,7 @@ import type { Db } from './db.js';
 import {
   COMPACT_POSITIONS,
   createTableDdl,
+  POSITIONS_MERGES,
   IGNITION_EVENTS,
   INGEST_BATCHES,
   POSITIONS,
@@ -52,6 +53,15 @@ export const MIGRATIONS: readonly Migration[] = [
     statements: (db) =>
       db.info.features.compactParts
         ? [`ALTER TABLE ${db.local(POSITIONS.name)}${db.onCluster} MODIFY SETTING ${COMPACT_POSITIONS}`]
+        : [],
+  },
+  {
+    version: 5,
+    name: 'positions: wider merges',
+    // Servers without the setting keep the default selector: only the merge work per row differs.
+    statements: (db) =>
+      db.info.features.mergeSelectorBase
+        ? [`ALTER TABLE ${db.local(POSITIONS.name)}${db.onCluster} MODIFY SETTING ${POSITIONS_MERGES}`]
         : [],
   },
 ];

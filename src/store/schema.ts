@@ -129,6 +129,13 @@ export const POSITIONS: TableSpec = {
  */
 export const COMPACT_POSITIONS = 'min_bytes_for_wide_part = 1000000000000000, min_rows_for_wide_part = 1000000000000000';
 
+/**
+ * Wider merges for positions (migration 5): with the default base (5) merges rewrite each row more often. At 10,
+ * the engine spends ≈30 % less CPU per stored row under ingest (1.9 → 1.3–1.4 µs, bench/merges.ts), and the
+ * parts settle to as few as before.
+ */
+export const POSITIONS_MERGES = 'merge_selector_base = 10';
+
 /** ACC transitions as the decoder saw them; (terminal, ts, on) collapses replays. */
 export const IGNITION_EVENTS: TableSpec = {
   name: 'ignition_events',

@@ -1,6 +1,7 @@
 /**
  * What the connected ClickHouse can do, from its version. Only 18.16 (Debian) and 26.7 (chdb) were measured
- * (shared/CLICKHOUSE.md §6); the thresholds in between are the documented first versions, rounded up.
+ * (shared/CLICKHOUSE.md §6); the thresholds in between are the documented first versions, rounded up. Table
+ * settings with no documented first version are looked up in the server's system.merge_tree_settings instead.
  */
 export interface ServerFeatures {
   /** `{name:Type}` query parameters (clickhouse-js `query_params`). Else values are inlined by bind.ts. */
@@ -21,6 +22,8 @@ export interface ServerFeatures {
   onCluster: boolean;
   /** Compact data parts (`min_rows_for_wide_part` / `min_bytes_for_wide_part`). */
   compactParts: boolean;
+  /** The `merge_selector_base` table setting (wider merges, less merge work per row). */
+  mergeSelectorBase: boolean;
 }
 
 export interface ServerInfo {
@@ -30,7 +33,11 @@ export interface ServerInfo {
   features: ServerFeatures;
 }
 
-export function serverInfo(version: string): ServerInfo {
+/** `mergeTreeSettings`: names from the server's system.merge_tree_settings that a feature depends on. */
+/** The table settings serverInfo asks about: look them up with `SELECT name FROM system.merge_tree_settings WHERE name IN (…)`. */
+export const PROBED_MERGE_TREE_SETTINGS = ['merge_selector_base'] as const;
+
+export function serverInfo(version: string, mergeTreeSettings: ReadonlySet<string> = new Set()): ServerInfo {
   const m = /^(\d+)\.(\d+)/.exec(version);
   if (!m) throw new Error(`cannot parse ClickHouse version ${JSON.stringify(version)}`);
   const major = Number(m[1]);
@@ -51,6 +58,7 @@ export function serverInfo(version: string): ServerInfo {
       // Tested on 18.16 with ZooKeeper (test/store/cluster18.test.ts), the oldest server we can run.
       onCluster: atLeast(18, 16),
       compactParts: atLeast(20, 3),
+      mergeSelectorBase: mergeTreeSettings.has('merge_selector_base'),
     },
   };
 }

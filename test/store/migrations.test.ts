@@ -27,6 +27,10 @@ t.test('migrations apply once, are recorded, and a rerun changes nothing', async
   t.match(ddl, /`extras_hex` String EPHEMERAL/);
   t.match(ddl, /non_replicated_deduplication_window = 1000/);
   t.match(ddl, /`recv_ts` DateTime\('UTC'\) ALIAS ts \+ recv_delay/);
+  // Migrations 4 and 5: the engine was probed for merge_selector_base and has it.
+  t.equal(db.info.features.mergeSelectorBase, true);
+  t.match(ddl, /min_rows_for_wide_part = 1000000000000000/);
+  t.match(ddl, /merge_selector_base = 10/);
 });
 
 t.test('a failing migration stops with its version and statement, and is not recorded', async (t) => {

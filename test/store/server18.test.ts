@@ -39,6 +39,9 @@ t.test('remote ClickHouse server over HTTP', { skip }, async (t) => {
     if (!f.lowCardinality) t.notMatch(ddl, /LowCardinality/);
     if (!f.ephemeral) t.notMatch(ddl, /EPHEMERAL/, 'extras kept as hex');
     if (!f.dedupToken) t.notMatch(ddl, /deduplication_window/);
+    // The probe of system.merge_tree_settings answers on old servers too; 18.16 lacks the setting.
+    if (!f.mergeSelectorBase) t.notMatch(ddl, /merge_selector_base/, 'default merge selector');
+    else t.match(ddl, /merge_selector_base = 10/);
     t.match(ddl, /ReplacingMergeTree\(recv_delay\)/);
   });
 
