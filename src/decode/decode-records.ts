@@ -7,7 +7,7 @@ import { canonicalTerminalId, canonicalTerminalIdAt } from '../../protocols/jt80
 import { readLocation, decode0704, type Location } from '../../protocols/jt808/messages/location.js';
 import { decode0100 } from '../../protocols/jt808/messages/register.js';
 import type { PositionRow, TerminalRow } from '../store/rows.js';
-import { AT_FLAGS, AT_MSG_ID, AT_UTC_OFFSET, FLAG_FRAGMENT, RECORD_FIXED_BYTES, readRecord, recordBodyStart, type DecodedRecord } from './record.js';
+import { AT_FLAGS, AT_MSG_ID, FLAG_FRAGMENT, RECORD_FIXED_BYTES, readRecord, recordBodyStart, recordUtcOffset, type DecodedRecord } from './record.js';
 import { toPositionRow } from './position-row.js';
 
 /** A spooled record as the sink reads it (the spool's record type, minus what decoding ignores). */
@@ -34,6 +34,25 @@ export interface DecodedRecords {
   stats: DecodeStats;
 }
 
+/**
+ * Offset of the body of a record that may hold rows; -1 for one that does not (counted in `stats`: failed when
+ * the bytes are not a record, skipped for a fragment). The first step of every decode path.
+ */
+export function storableBodyStart(data: Uint8Array, stats: DecodeStats): number {
+  const bodyStart = recordBodyStart(data);
+  if (bodyStart < 0) stats.failed++;
+  else if ((data[AT_FLAGS] & FLAG_FRAGMENT) !== 0) {
+    stats.skipped++;
+    return -1;
+  }
+  return bodyStart;
+}
+
+/** A 0x0200 record (nearly every record): the paths read these in place. */
+export function isLocationReport(data: Uint8Array): boolean {
+  return data[AT_MSG_ID] === 0x02 && data[AT_MSG_ID + 1] === 0x00;
+}
+
 export function decodeRecords(records: readonly SpooledRecord[]): DecodedRecords {
   const positions: PositionRow[] = [];
   const terminals: TerminalRow[] = [];
@@ -41,20 +60,12 @@ export function decodeRecords(records: readonly SpooledRecord[]): DecodedRecords
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
     const data = r.data;
-    const bodyStart = recordBodyStart(data);
-    if (bodyStart < 0) {
-      stats.failed++;
-      continue;
-    }
-    if ((data[AT_FLAGS] & FLAG_FRAGMENT) !== 0) {
-      stats.skipped++;
-      continue;
-    }
+    const bodyStart = storableBodyStart(data, stats);
+    if (bodyStart < 0) continue;
     const recvTs = Math.floor(r.stampMs / 1000);
     // 0x0200 (nearly every record) is read in place: no record object, phone string or body view.
-    if (data[AT_MSG_ID] === 0x02 && data[AT_MSG_ID + 1] === 0x00) {
-      const utcOffsetMinutes = (((data[AT_UTC_OFFSET] << 8) | data[AT_UTC_OFFSET + 1]) << 16) >> 16;
-      const d = readLocation(data, bodyStart, data.length, utcOffsetMinutes);
+    if (isLocationReport(data)) {
+      const d = readLocation(data, bodyStart, data.length, recordUtcOffset(data));
       if (!d.ok) stats.failed++;
       else pushPosition(positions, canonicalTerminalIdAt(data, RECORD_FIXED_BYTES, bodyStart), d.value, recvTs, 0);
       continue;
@@ -65,8 +76,11 @@ export function decodeRecords(records: readonly SpooledRecord[]): DecodedRecords
   return { positions, terminals, stats };
 }
 
-/** Every message but 0x0200 (read in place above); returns false when the body does not decode. */
-function decodeOne(rec: DecodedRecord, recvTs: number, positions: PositionRow[], terminals: TerminalRow[]): boolean {
+/**
+ * Every message but 0x0200 (read in place above, and by decode-row-binary.ts); pushes its rows and registrations,
+ * returns false when the body does not decode.
+ */
+export function decodeOne(rec: DecodedRecord, recvTs: number, positions: PositionRow[], terminals: TerminalRow[]): boolean {
   const opts = { layout: rec.layout, utcOffsetMinutes: rec.utcOffsetMinutes };
   const terminal = canonicalTerminalId(rec.phoneBcd);
   switch (rec.msgId) {

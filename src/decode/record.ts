@@ -108,6 +108,11 @@ export function recordBodyStart(data: Uint8Array): number {
   return data.length < bodyStart ? -1 : bodyStart;
 }
 
+/** The record's utcOffsetMinutes (i16), read in place. */
+export function recordUtcOffset(data: Uint8Array): number {
+  return (((data[AT_UTC_OFFSET] << 8) | data[AT_UTC_OFFSET + 1]) << 16) >> 16;
+}
+
 /** Reads a record; returns null when the bytes are not a record of a known format. */
 export function readRecord(data: Buffer): DecodedRecord | null {
   const bodyStart = recordBodyStart(data);

@@ -14,12 +14,18 @@ import { Zone } from './timezone.js';
 const codecs = new Map<string, ByteWriter<PositionRow>>();
 const zones = new Map<string, Zone>();
 
+/** The Zone for a timezone name, built once (the RowBinary decode path shares it). */
+export function zoneFor(timezone: string): Zone {
+  let zone = zones.get(timezone);
+  if (!zone) zones.set(timezone, (zone = new Zone(timezone)));
+  return zone;
+}
+
 export async function encodePositions(rows: readonly PositionRow[], ctx: EncodeContext): Promise<EncodedPositions> {
   const key = `${ctx.format}:${ctx.extrasColumn}`;
   let codec = codecs.get(key);
   if (!codec) codecs.set(key, (codec = ctx.format === 'RowBinary' ? positionRowBinary : positionCodec(ctx.format, ctx.extrasColumn)));
-  let zone = zones.get(ctx.timezone);
-  if (!zone) zones.set(ctx.timezone, (zone = new Zone(ctx.timezone)));
+  const zone = zoneFor(ctx.timezone);
 
   const { bytes, valid } = await encodeBytes(rows, codec);
   let minRecvTs = Infinity;

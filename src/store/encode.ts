@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { setImmediate as yieldLoop } from 'node:timers/promises';
 import type { InsertFormat } from './db.js';
-import type { IgnitionEventRow, PositionRow } from './rows.js';
+import type { IgnitionEventRow, PositionNumbers, PositionRow } from './rows.js';
 
 /** Rows per synchronous slice: ≤ ~1 ms of CPU (strings 1.1–1.6 µs/row, bytes ~0.5 measured), then a yield. */
 export const CHUNK_ROWS = 1000;
@@ -42,14 +42,18 @@ function allIn(s: string, table: Uint8Array): boolean {
   return true;
 }
 /** Exactly /^[0-9A-Za-z_-]{1,32}$/ (test/store/encode.test.ts checks it against the regex). */
-const terminalOk = (v: unknown): boolean =>
+export const terminalOk = (v: unknown): boolean =>
   typeof v === 'string' && v.length >= 1 && v.length <= 32 && allIn(v, TERMINAL_CHARS);
 /** Exactly /^(?:[0-9a-fA-F]{2})*$/. */
 const extrasOk = (v: unknown): boolean => typeof v === 'string' && (v.length & 1) === 0 && allIn(v, HEX_CHARS);
 
 export function validPosition(r: PositionRow): boolean {
+  return terminalOk(r.terminal) && validPositionNumbers(r) && extrasOk(r.extras);
+}
+
+/** validPosition's checks of the numeric columns (the RowBinary decode path checks its terminal once per read). */
+export function validPositionNumbers(r: PositionNumbers): boolean {
   return (
-    terminalOk(r.terminal) &&
     u32(r.ts) &&
     r.ts >= MIN_TS &&
     u32(r.recvTs) &&
@@ -69,8 +73,7 @@ export function validPosition(r: PositionRow): boolean {
     u16(r.fuel) &&
     u8(r.satellites) &&
     u8(r.signal) &&
-    (r.backfill === 0 || r.backfill === 1) &&
-    extrasOk(r.extras)
+    (r.backfill === 0 || r.backfill === 1)
   );
 }
 
@@ -236,7 +239,7 @@ export interface EncodedBody {
 }
 
 /** Runs `slice` over [from, to) ranges of chunkRows, yielding to the event loop between them (see the file comment). */
-async function inSlices(n: number, chunkRows: number, slice: (from: number, to: number) => void): Promise<void> {
+export async function inSlices(n: number, chunkRows: number, slice: (from: number, to: number) => void): Promise<void> {
   for (let i = 0; i < n; i += chunkRows) {
     if (i > 0) await yieldLoop();
     slice(i, Math.min(n, i + chunkRows));
@@ -273,15 +276,42 @@ let scratch: Uint8Array | null = null;
 const SCRATCH_KEEP = 8 << 20;
 
 /**
+ * The body scratch for one encode (encodeBytes, the RowBinary decode path): the kept one, or a new 1 MiB one when
+ * another call holds it. Never zero-filled: only the bytes written are copied out (scratchBytes).
+ */
+export function takeScratch(): Uint8Array {
+  const b = scratch ?? Buffer.allocUnsafeSlow(1 << 20);
+  scratch = null;
+  return b;
+}
+
+/** `b` with room for `need` bytes, its first `at` kept: one copy sized to `estimate` (the whole body), not one per doubling. */
+export function growScratch(b: Uint8Array, at: number, need: number, estimate: number): Uint8Array {
+  if (need <= b.length) return b;
+  const grown = Buffer.allocUnsafeSlow(Math.max(need, b.length * 2, Math.ceil(estimate) || 0));
+  grown.set(b.subarray(0, at));
+  return grown;
+}
+
+/**
+ * The body `b[0, at)` as one Uint8Array over its own ArrayBuffer of exactly its length (safe to transfer: a pooled
+ * Buffer shares its slab); gives `b` back as the scratch.
+ */
+export function scratchBytes(b: Uint8Array, at: number): Uint8Array {
+  // ArrayBuffer#slice is one memcpy; `new Uint8Array(b.subarray(0, at))` cost ~4× as much (25 vs 6 ns per 60-byte
+  // row, timed alone while writing bench/decode-read.ts).
+  const bytes = new Uint8Array(b.buffer.slice(b.byteOffset, b.byteOffset + at) as ArrayBuffer);
+  if (b.length <= SCRATCH_KEEP) scratch = b;
+  return bytes;
+}
+
+/**
  * Valid rows → the body written straight as bytes: no per-row strings, whose concatenation and UTF-8 copies were
  * most of the cost (bench/encode.ts: 1.1–1.3 → ~0.5 µs/row). `valid` is `rows` itself when none was
- * rejected (the usual case: no copy). The body is one Uint8Array over its own ArrayBuffer of exactly its length:
- * safe to transfer (a pooled Buffer shares its slab).
+ * rejected (the usual case: no copy).
  */
 export async function encodeBytes<R>(rows: readonly R[], codec: ByteWriter<R>, chunkRows = CHUNK_ROWS): Promise<{ bytes: Uint8Array; valid: readonly R[] }> {
-  // Never zero-filled: only the bytes written are copied out.
-  let b: Uint8Array = scratch ?? Buffer.allocUnsafeSlow(1 << 20);
-  scratch = null;
+  let b = takeScratch();
   let at = 0;
   let kept: R[] | undefined;
   await inSlices(rows.length, chunkRows, (from, to) => {
@@ -292,17 +322,10 @@ export async function encodeBytes<R>(rows: readonly R[], codec: ByteWriter<R>, c
         continue;
       }
       const need = at + codec.maxBytes(r);
-      if (need > b.length) {
-        // Sized from the bytes per row so far: one copy, not one per doubling.
-        const grown = Buffer.allocUnsafeSlow(Math.max(need, b.length * 2, Math.ceil((at / j) * rows.length * 1.1)));
-        grown.set(b.subarray(0, at));
-        b = grown;
-      }
+      if (need > b.length) b = growScratch(b, at, need, (at / j) * rows.length * 1.1);
       at = codec.write(r, b, at);
       kept?.push(r);
     }
   });
-  const bytes = new Uint8Array(b.subarray(0, at)); // a copy over its own ArrayBuffer (Buffer#slice would be a view)
-  if (b.length <= SCRATCH_KEEP) scratch = b;
-  return { bytes, valid: kept ?? rows };
+  return { bytes: scratchBytes(b, at), valid: kept ?? rows };
 }

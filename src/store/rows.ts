@@ -42,6 +42,12 @@ export interface PositionRow {
   extras: string;
 }
 
+/**
+ * A row's numeric columns, `ts` to `backfill`: a PositionRow, or the scratch the RowBinary decode path reads a
+ * 0x0200 into (src/decode/read-position.ts) so that it builds no row object.
+ */
+export type PositionNumbers = Omit<PositionRow, 'terminal' | 'extras'>;
+
 /** An ACC transition seen by the decoder (status bit 0 flipped between consecutive reports of a terminal). */
 export interface IgnitionEventRow {
   terminal: string;

@@ -1,0 +1,127 @@
+/**
+ * A 0x0200 body → the stored row's numbers and extras bytes, straight from the bytes: what
+ * `toPositionRow(terminal, readLocation(...), recvTs, 0)` gives, with no Location, row or hex string. The RowBinary
+ * decode path (decode-row-binary.ts) runs it for nearly every record; test/decode/decode-row-binary.test.ts holds
+ * it to the object path byte for byte.
+ */
+import { readBcdTime } from '../../protocols/jt808/bcd.js';
+import {
+  EXTRA_CARRIAGE_TEMP,
+  EXTRA_FUEL,
+  EXTRA_MILEAGE,
+  EXTRA_RSSI,
+  EXTRA_SATELLITES,
+} from '../../protocols/jt808/messages/extras.js';
+import { LOCATION_BASIC_LENGTH, STATUS_SOUTH, STATUS_WEST } from '../../protocols/jt808/messages/location.js';
+import type { PositionNumbers } from '../store/rows.js';
+
+/** The body does not decode (short, or a non-BCD time): readLocation's failure. */
+export const READ_FAILED = -1;
+/** A report without a valid device time: decoded, but not stored (decode-records.ts pushPosition). */
+export const READ_NO_TIME = -2;
+
+/** The numeric columns of the row being read; one per decoder, overwritten per record. */
+export class PositionScratch implements PositionNumbers {
+  ts = 0;
+  recvTs = 0;
+  latE6 = 0;
+  lonE6 = 0;
+  speed = 0;
+  direction = 0;
+  altitude = 0;
+  alarm = 0;
+  status = 0;
+  odometer = 0;
+  fuel = 0;
+  satellites = 0;
+  signal = 0;
+  backfill: 0 | 1 = 0;
+}
+
+const MAX_LAT_E6 = 90_000_000;
+const MAX_LON_E6 = 180_000_000;
+const TIME_OFFSET = 22;
+
+// The first well-formed item of each id the row keeps apart from `extras` (extras.ts readExtraItems' typed rule).
+const SEEN_MILEAGE = 1;
+const SEEN_FUEL = 2;
+const SEEN_RSSI = 4;
+const SEEN_SATELLITES = 8;
+const SEEN_CARRIAGE_TEMP = 16;
+
+function u16(b: Uint8Array, o: number): number {
+  return (b[o] << 8) | b[o + 1];
+}
+
+function u32(b: Uint8Array, o: number): number {
+  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
+}
+
+/**
+ * Reads the 0x0200 body `buf[start, end)` (terminal clock at `utcOffsetMinutes`) into `out` (all but recvTs and
+ * backfill, which are the caller's) and writes the row's extras bytes at `x[at]`; returns their count, or
+ * READ_FAILED / READ_NO_TIME (then `out` and `x` hold nothing of use). `x` needs room for `end - start - 28` bytes.
+ *
+ * The extras are what `extraItemsHex(loc, false)` writes, as bytes. That function re-encodes typed items from
+ * their values, in the order the decoder saw them (ascending ids, or the recorded wire order), so it gives back
+ * the wire bytes of every complete item, then a truncated tail verbatim, less the first well-formed mileage
+ * (0x01/4), fuel (0x02/2), RSSI (0x30/1) and satellites (0x31/1), which have columns. One value does not
+ * come back as sent: carriage temperature 0x8000 ("minus zero" in sign-magnitude) reads as 0 and is written 0x0000.
+ */
+export function readPositionAt(buf: Uint8Array, start: number, end: number, utcOffsetMinutes: number, out: PositionScratch, x: Uint8Array, at: number): number {
+  if (end - start < LOCATION_BASIC_LENGTH) return READ_FAILED;
+  const time = readBcdTime(buf, start + TIME_OFFSET, utcOffsetMinutes);
+  if (time === -1) return READ_FAILED;
+  if (time === null) return READ_NO_TIME;
+  const status = u32(buf, start + 4);
+  const latRaw = u32(buf, start + 8);
+  const lonRaw = u32(buf, start + 12);
+  // Out-of-range coordinates are stored as 0/0 (position-row.ts); hemisphere bits give the sign (location.ts).
+  const coordinatesValid = latRaw <= MAX_LAT_E6 && lonRaw <= MAX_LON_E6;
+  out.ts = Math.floor(time / 1000);
+  out.latE6 = !coordinatesValid ? 0 : (status & STATUS_SOUTH) !== 0 && latRaw !== 0 ? -latRaw : latRaw;
+  out.lonE6 = !coordinatesValid ? 0 : (status & STATUS_WEST) !== 0 && lonRaw !== 0 ? -lonRaw : lonRaw;
+  out.speed = u16(buf, start + 18);
+  out.direction = u16(buf, start + 20);
+  out.altitude = u16(buf, start + 16);
+  out.alarm = u32(buf, start);
+  out.status = status;
+  out.odometer = 0;
+  out.fuel = 0;
+  out.satellites = 0;
+  out.signal = 0;
+
+  let n = at;
+  let seen = 0;
+  let p = start + LOCATION_BASIC_LENGTH;
+  while (p < end) {
+    if (p + 2 > end || p + 2 + buf[p + 1] > end) {
+      // Declared length past the end: kept verbatim (extras.ts truncatedExtra).
+      while (p < end) x[n++] = buf[p++];
+      break;
+    }
+    const id = buf[p];
+    const len = buf[p + 1];
+    const v = p + 2;
+    if (id === EXTRA_MILEAGE && len === 4 && (seen & SEEN_MILEAGE) === 0) {
+      seen |= SEEN_MILEAGE;
+      out.odometer = u32(buf, v);
+    } else if (id === EXTRA_FUEL && len === 2 && (seen & SEEN_FUEL) === 0) {
+      seen |= SEEN_FUEL;
+      out.fuel = u16(buf, v);
+    } else if (id === EXTRA_RSSI && len === 1 && (seen & SEEN_RSSI) === 0) {
+      seen |= SEEN_RSSI;
+      out.signal = buf[v];
+    } else if (id === EXTRA_SATELLITES && len === 1 && (seen & SEEN_SATELLITES) === 0) {
+      seen |= SEEN_SATELLITES;
+      out.satellites = buf[v];
+    } else {
+      const minusZero = id === EXTRA_CARRIAGE_TEMP && len === 2 && (seen & SEEN_CARRIAGE_TEMP) === 0 && u16(buf, v) === 0x8000;
+      if (id === EXTRA_CARRIAGE_TEMP && len === 2) seen |= SEEN_CARRIAGE_TEMP;
+      for (let i = p, e = v + len; i < e; i++) x[n++] = buf[i];
+      if (minusZero) x[n - 2] = 0;
+    }
+    p = v + len;
+  }
+  return n - at;
+}
