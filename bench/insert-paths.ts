@@ -59,7 +59,9 @@ const paths: Record<string, () => Promise<unknown>> = {
   'chdb raw insert, TSV (via the raw call)': () => (db.parts.rawInsert ?? (() => Promise.reject(new Error('no raw insert'))))(t, json.columns, 'TSV' as never, [tsvBody], off),
   'insert … select from file, JSONCompactEachRow': () =>
     db.command(`INSERT INTO ${t} (${json.columns.join(', ')}) SETTINGS insert_deduplicate = 0 SELECT * FROM file('${jsonFile}', JSONCompactEachRow)`),
-  'insert … select from file, RowBinary (fleetgate)': () => db.insert('positions', positionRowBinary.columns, 'RowBinary', [rbBody], off),
+  'insert … select from file, RowBinary': () => db.insert('positions', positionRowBinary.columns, 'RowBinary', [rbBody], off),
+  'insert … select from file, RowBinary, optimize_on_insert = 0 (fleetgate)': () =>
+    db.insert('positions', positionRowBinary.columns, 'RowBinary', [rbBody], { ...off, optimize_on_insert: 0 }),
   'insert … select from numbers (no input format)': () =>
     db.command(
       `INSERT INTO ${t} (terminal, ts, recv_delay, lat, lon, speed, direction, altitude, alarm, status, odometer, fuel, satellites, signal, backfill, extras)

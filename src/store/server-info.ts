@@ -22,6 +22,8 @@ export interface ServerFeatures {
   onCluster: boolean;
   /** Compact data parts (`min_rows_for_wide_part` / `min_bytes_for_wide_part`). */
   compactParts: boolean;
+  /** `optimize_on_insert` (a Replacing table collapses an insert's duplicates at insert; 0 leaves it to merges). */
+  optimizeOnInsert: boolean;
   /** The `merge_selector_base` table setting (wider merges, less merge work per row). */
   mergeSelectorBase: boolean;
 }
@@ -58,6 +60,7 @@ export function serverInfo(version: string, mergeTreeSettings: ReadonlySet<strin
       // Tested on 18.16 with ZooKeeper (test/store/cluster18.test.ts), the oldest server we can run.
       onCluster: atLeast(18, 16),
       compactParts: atLeast(20, 3),
+      optimizeOnInsert: atLeast(21, 1),
       mergeSelectorBase: mergeTreeSettings.has('merge_selector_base'),
     },
   };

@@ -230,3 +230,23 @@ t.test('rows that fail validation where they are encoded are counted, not stored
   t.match(s.stats(), { positions: 990, rejected: 10 });
   t.equal(await count(db, 'positions'), 990);
 });
+
+t.test('a resend inside one batch is kept physically (no collapsing pass at insert) and read once, newest copy', async (t) => {
+  const db = await chdbDatabase('sink_resend');
+  const spool = new FakeSpool(1000);
+  // Every report arrives twice in the same read: the copy 5 s later, with another speed.
+  const decode = rowDecode(async (records: FakeRecord[]) => ({
+    positions: records.flatMap((r) => {
+      const p = fakePosition(r.seq, fleet);
+      return [p, { ...p, recvTs: p.recvTs + 5, speed: p.speed + 1 }];
+    }),
+    ignition: [],
+  }));
+  await drain(sink(db, spool, { decode }), spool);
+  t.equal(db.info.features.optimizeOnInsert, true);
+  t.equal(await count(db, 'positions'), 2000, 'optimize_on_insert = 0: both copies stored until a merge');
+  t.equal(await count(db, 'positions', true), 1000);
+  const got = await track(db, '13900000004', fleet.base, fleet.base + 86_400 * 2);
+  const sent = Array.from({ length: 100 }, (_, k) => fakePosition(k * fleet.terminals + 4, fleet));
+  t.same(got.map((p) => [p.ts, p.speed, p.recvTs]), sent.map((p) => [p.ts, p.speed + 1, p.recvTs + 5]), 'one point a second, the later copy');
+});
