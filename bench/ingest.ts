@@ -12,9 +12,9 @@
  *   npx tsx bench/ingest.ts --write --section 'Ingest: perf'  # write into another RESULTS.md section
  *   npx tsx bench/ingest.ts --half-rate-msgs 9000 …  # the open-loop rate, msg/s (default: half of what fleetgate sustained)
  *
- * One run starts both servers as their own processes and keeps them up: fleetgate (`node --import tsx
- * src/main.ts`: embedded ClickHouse, ack=durable, a temporary data dir, defaults otherwise) and the baseline
- * (bench/baseline.ts). For each configuration it drives them in turn, A B A B…, with the load generator in a
+ * One run starts both servers as their own processes and keeps them up: fleetgate (`node dist/src/main.js`, built
+ * first as `npm start` does: embedded ClickHouse, ack=durable, a temporary data dir, defaults otherwise) and the
+ * baseline (bench/baseline.ts, same build). For each configuration it drives them in turn, A B A B…, with the load generator in a
  * third process (bench/lib/loader.ts; why not fleetgate-sim there: see that file). A drive:
  *   1. every terminal connects, registers and authenticates (not measured), then the load starts;
  *   2. after 1 s the window opens: server CPU from /proc/<pid>/stat (utime + stime of all threads), its

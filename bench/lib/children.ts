@@ -3,7 +3,8 @@
  * bounded in time and ended by PID (never by name). Every child started here is registered, so a
  * benchmark that fails or is interrupted still kills what it started (SIGTERM, then SIGKILL).
  */
-import { fork, spawn, type ChildProcess, type ForkOptions, type SpawnOptions } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess, type ForkOptions, type SpawnOptions } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 import { REPO } from './machine.js';
 
@@ -43,8 +44,21 @@ function hookExit(): void {
  * child leads its own process group, and stopping it stops whatever it started too (a benchmark's own servers).
  */
 export function spawnTs(script: string, args: readonly string[], o: SpawnOptions & { nodeArgs?: readonly string[]; group?: boolean } = {}): ChildProcess {
+  return spawnNode([...(o.nodeArgs ?? []), '--import', 'tsx', script, ...args], o);
+}
+
+/**
+ * `node [nodeArgs] <script> [args]` of compiled JavaScript (buildOnce), as `npm start` runs the gateway: a
+ * benchmark measures the product as shipped, not tsx's dev transform (under tsx, piscina `require`s the decode
+ * worker, which turns its whole import graph into CommonJS getters: ~2× the worker's CPU).
+ */
+export function spawnJs(script: string, args: readonly string[], o: SpawnOptions & { nodeArgs?: readonly string[]; group?: boolean } = {}): ChildProcess {
+  return spawnNode([...(o.nodeArgs ?? []), script, ...args], o);
+}
+
+function spawnNode(argv: readonly string[], o: SpawnOptions & { group?: boolean }): ChildProcess {
   hookExit();
-  const child = spawn(process.execPath, [...(o.nodeArgs ?? []), '--import', 'tsx', script, ...args], { cwd: REPO, ...o, detached: o.group ?? false });
+  const child = spawn(process.execPath, argv, { cwd: REPO, ...o, detached: o.group ?? false });
   live.add(child);
   if (o.group) groups.add(child);
   // A group leader is forgotten only once its group is gone (stopChild), not when the leader alone exits.
@@ -52,6 +66,22 @@ export function spawnTs(script: string, args: readonly string[], o: SpawnOptions
     if (!groups.has(child)) live.delete(child);
   });
   return child;
+}
+
+const built = new Set<string>();
+
+/** `tsc -p tsconfig.json` in `dir` (a checkout), once per process: what `npm start` does before it runs dist/. */
+export function buildOnce(dir: string = REPO): void {
+  const at = resolve(dir);
+  if (built.has(at)) return;
+  process.stderr.write(`building ${at} (tsc, as npm start does) …\n`);
+  try {
+    execFileSync(process.execPath, [join(at, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: at, stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+  } catch (err) {
+    const e = err as { stdout?: Buffer; message: string };
+    throw new Error(`build failed in ${at}: ${e.stdout?.toString().slice(-2000) ?? e.message}`);
+  }
+  built.add(at);
 }
 
 /** `fork` of a TypeScript module (IPC channel open) through tsx; registered for cleanup. */

@@ -1,14 +1,14 @@
 /**
  * The two servers of bench/ingest and bench/connections, each started as its own process:
- *   fleetgate  `node --import tsx src/main.ts`, FLEETGATE_* in the environment, a temporary data dir,
- *              FLEETGATE_CONN_RATE_PER_IP=0 (one host plays the fleet), ready when /health answers
- *   baseline   `node --import tsx bench/baseline.ts`, ready when it prints its port
+ *   fleetgate  `node dist/src/main.js` (built first, as `npm start` does), FLEETGATE_* in the environment, a
+ *              temporary data dir, FLEETGATE_CONN_RATE_PER_IP=0 (one host plays the fleet), ready when /health answers
+ *   baseline   `node dist/bench/baseline.js` (the same build), ready when it prints its port
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, lines, spawnTs, stopChild, Tail } from './children.js';
+import { buildOnce, freePort, lines, spawnJs, stopChild, Tail } from './children.js';
 import { sleep } from './stats.js';
 
 export interface Server {
@@ -32,7 +32,7 @@ export interface FleetgateOptions {
   nodeArgs?: string[];
   /** Keep the data dir after stop (to count rows afterwards). */
   keepData?: boolean;
-  /** Run the gateway of another checkout (a candidate fix) instead of this one: its src/main.ts, its cwd. */
+  /** Run the gateway of another checkout (a candidate fix) instead of this one: built there, its cwd. */
   dir?: string;
   startTimeoutMs?: number;
 }
@@ -52,7 +52,8 @@ export async function startFleetgate(o: FleetgateOptions = {}): Promise<Server> 
     FLEETGATE_LOG_LEVEL: 'warn',
   });
   for (const [k, v] of Object.entries(o.env ?? {})) env[`FLEETGATE_${k}`] = v;
-  const child = spawnTs('src/main.ts', [], { env, stdio: ['ignore', 'pipe', 'pipe'], nodeArgs: o.nodeArgs, ...(o.dir ? { cwd: o.dir } : {}) });
+  buildOnce(o.dir);
+  const child = spawnJs('dist/src/main.js', [], { env, stdio: ['ignore', 'pipe', 'pipe'], nodeArgs: o.nodeArgs, ...(o.dir ? { cwd: o.dir } : {}) });
   const tail = new Tail(40);
   lines(child.stdout, tail.push);
   lines(child.stderr, tail.push);
@@ -88,7 +89,8 @@ export async function startFleetgate(o: FleetgateOptions = {}): Promise<Server> 
 }
 
 export async function startBaseline(nodeArgs: string[] = []): Promise<Server> {
-  const child = spawnTs('bench/baseline.ts', ['--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'], nodeArgs });
+  buildOnce();
+  const child = spawnJs('dist/bench/baseline.js', ['--port', '0', '--host', '127.0.0.1'], { stdio: ['ignore', 'pipe', 'pipe'], nodeArgs });
   const tail = new Tail(20);
   lines(child.stderr, tail.push);
   const port = await new Promise<number>((resolve, reject) => {
