@@ -51,6 +51,8 @@
  * - `SpoolConsumer`: `name`, `checkpoint`, `cursor`, `read(maxBytes): Promise<ReadResult>`,
  *   `readBatch(maxBytes): Promise<RecordBatch>`, `commit(position): Promise<void>`, `rewind(): void`,
  *   `waitForData(minBytes, timeoutMs, signal?): Promise<void>` — sleep until records are durable, no polling.
+ *   `read` checks the CRC of records written before this open (a restart: bit rot, a bad copy) and frames this
+ *   run's own records by length only: they were CRC'd as they were written, moments before.
  * - `forEachRecord(buf, end, fn(stampMs, dataStart, dataEnd, recordEnd)): number` — walks and
  *   CRC-checks a batch in a worker without allocating.
  * - `DurableQueue<T>`: `push(position, item)`, `drain(durable, fn): number`, `length` — the

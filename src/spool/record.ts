@@ -60,12 +60,20 @@ export const CORRUPT = -1;
  * Returns its total length when complete and intact, INCOMPLETE or CORRUPT otherwise.
  */
 export function checkRecord(buf: Buffer, off: number, end: number): number {
+  const total = recordLength(buf, off, end);
+  if (total <= 0) return total;
+  return crc32(buf, off + 4, off + total) === buf.readUInt32LE(off) ? total : CORRUPT;
+}
+
+/**
+ * checkRecord without the CRC, for records this process wrote itself (consumer.ts): the total length when the
+ * record is whole, INCOMPLETE or CORRUPT (an impossible length) otherwise.
+ */
+export function recordLength(buf: Buffer, off: number, end: number): number {
   if (end - off < HEADER_BYTES) return INCOMPLETE;
   const len = buf.readUInt32LE(off + 4);
   if (len > MAX_DATA_BYTES) return CORRUPT;
-  const total = HEADER_BYTES + len;
-  if (end - off < total) return INCOMPLETE;
-  return crc32(buf, off + 4, off + total) === buf.readUInt32LE(off) ? total : CORRUPT;
+  return end - off < HEADER_BYTES + len ? INCOMPLETE : HEADER_BYTES + len;
 }
 
 /** Data length from a header already known to be present. */

@@ -145,6 +145,7 @@ export class Spool extends EventEmitter<SpoolEvents> {
       durable: () => this.durable,
       onDurable: (fn) => this.onDurable(fn),
       tail: () => this.segments[0].start,
+      writtenFrom: r.head,
       locate: (pos) => this.locate(pos),
       assertOpen: () => {
         if (this.closing) throw closedError();
