@@ -66,6 +66,13 @@ interface Held {
   rssHeldMiB: number;
   /** (held − settled) / N, bytes. */
   rssPerConnBytes: number;
+  /**
+   * fleetgate only, from its /metrics at the same two points: V8 heap used and committed per connection, and the
+   * rest of RSS (native: libuv and TCP handles, malloc, the engine). What the RSS figure is made of.
+   */
+  heapUsedPerConnBytes?: number;
+  heapTotalPerConnBytes?: number;
+  outsideHeapPerConnBytes?: number;
   heartbeatsPerS: number;
   /** Highest and median of the simulators' 1-s p99 during the hold, ms. */
   heartbeatP99Ms: number;
@@ -90,6 +97,14 @@ function fdCount(pid: number): number {
   }
 }
 
+/** The gateway's own memory gauges (prom-client's default metrics), bytes; empty for a server without /metrics. */
+async function memoryGauges(server: Server): Promise<{ heapUsed: number; heapTotal: number; rss: number } | undefined> {
+  if (!server.httpPort) return undefined;
+  const text = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  const gauge = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { heapUsed: gauge('nodejs_heap_size_used_bytes'), heapTotal: gauge('nodejs_heap_size_total_bytes'), rss: gauge('process_resident_memory_bytes') };
+}
+
 async function settledRss(pid: number): Promise<number> {
   const xs: number[] = [];
   for (let i = 0; i < 3; i++) {
@@ -109,6 +124,7 @@ async function hold(kind: 'fleetgate' | 'baseline', n: number): Promise<Held> {
   try {
     await sleep(2000);
     const rss0 = await settledRss(server.pid);
+    const mem0 = await memoryGauges(server);
     h.rssSettledMiB = round(rss0 / 2 ** 20, 1);
     const k = Math.max(1, Math.min(SIMS, Math.ceil(n / 4000)));
     const started = performance.now();
@@ -134,6 +150,12 @@ async function hold(kind: 'fleetgate' | 'baseline', n: number): Promise<Held> {
     const answered1 = sims.reduce((s, x) => s + (x.progress.at(-1)?.answered ?? 0), 0);
     const lines = sims.flatMap((s) => s.progress.filter((p) => p.at > from));
     const rss1 = rssOf(server.pid) ?? NaN;
+    const mem1 = await memoryGauges(server);
+    if (mem0 && mem1) {
+      h.heapUsedPerConnBytes = Math.round((mem1.heapUsed - mem0.heapUsed) / n);
+      h.heapTotalPerConnBytes = Math.round((mem1.heapTotal - mem0.heapTotal) / n);
+      h.outsideHeapPerConnBytes = Math.round((mem1.rss - mem1.heapTotal - (mem0.rss - mem0.heapTotal)) / n);
+    }
     h.fds = fdCount(server.pid);
     h.rssHeldMiB = round(rss1 / 2 ** 20, 1);
     h.rssPerConnBytes = Math.round((rss1 - rss0) / n);
@@ -156,7 +178,7 @@ async function hold(kind: 'fleetgate' | 'baseline', n: number): Promise<Held> {
     `${elapsed().padStart(5)} ${kind.padEnd(9)} N=${int(n).padStart(6)}: ` +
       (h.error
         ? `FAILED ${h.error}`
-        : `RSS ${h.rssSettledMiB} → ${h.rssHeldMiB} MiB = ${int(h.rssPerConnBytes)} B/conn; heartbeats ${int(h.heartbeatsPerS)}/s p50 ${h.heartbeatP50Ms} p99 ${h.heartbeatP99Ms} ms; ` +
+        : `RSS ${h.rssSettledMiB} → ${h.rssHeldMiB} MiB = ${int(h.rssPerConnBytes)} B/conn${heapNote(h)}; heartbeats ${int(h.heartbeatsPerS)}/s p50 ${h.heartbeatP50Ms} p99 ${h.heartbeatP99Ms} ms; ` +
           `server ${fixed(h.serverCores, 2)} cores (${h.cpuUsPerHeartbeat} µs/heartbeat); setup ${h.setupS}s; fds ${h.fds}`),
   );
   const cfg = `${kind} N=${n} heartbeat=${HEARTBEAT_S}s hold=${HOLD_S}s`;
@@ -192,6 +214,12 @@ async function main(): Promise<void> {
   if (a.write) writeSection(SHORT ? 'Connections (short run)' : 'Connections', markdown(results, maxN, idleFds, loadEnd, out.wallS));
 }
 
+function heapNote(h: Held): string {
+  return h.heapUsedPerConnBytes === undefined
+    ? ''
+    : ` (V8 heap used ${int(h.heapUsedPerConnBytes)}, committed ${int(h.heapTotalPerConnBytes ?? NaN)}, outside the heap ${int(h.outsideHeapPerConnBytes ?? NaN)})`;
+}
+
 function markdown(rs: Held[], maxN: number, idleFds: number, loadEnd: [number, number, number], wallS: number): string {
   const args = process.argv.slice(2).filter((x) => x !== '--write').map((x) => ` ${x}`).join('');
   return [
@@ -199,17 +227,19 @@ function markdown(rs: Held[], maxN: number, idleFds: number, loadEnd: [number, n
     `are online. RSS per connection = (VmRSS at the end of the hold − VmRSS of the settled server before any connection) / N. The largest N is`,
     `the open-file limit (${int(m.nofile)}, a hard limit here) minus the ${idleFds} descriptors the gateway holds idle minus ${FD_MARGIN}, rounded down: ${int(maxN)}.`,
     `Up to ${SIMS} simulator processes, each binding its own 127.0.1.x source addresses. Heartbeat latency: the simulators' 1-s p50/p99 during the hold (p99: highest).`,
+    `For fleetgate, what the RSS growth is made of, per connection, from its own /metrics at the same two points: V8 heap used and committed, and RSS outside the heap.`,
     '',
     `Command: \`npx tsx bench/connections.ts --write${args}\` (${wallS} s).`,
     '',
     machineLine(m, loadEnd),
     '',
     table(
-      ['server', 'connections', 'RSS settled → held MiB', '**RSS per connection**', 'heartbeats/s', 'heartbeat p50 / p99 ms', 'server CPU (cores)', 'CPU µs/heartbeat', 'setup s'],
-      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ['server', 'connections', 'RSS settled → held MiB', '**RSS per connection**', 'of it: V8 heap used · committed · outside, B', 'heartbeats/s', 'heartbeat p50 / p99 ms', 'server CPU (cores)', 'CPU µs/heartbeat', 'setup s'],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       rs.map((h) => h.error
-        ? [h.server, int(h.n), `failed: ${h.error.split('\n')[0]}`, '', '', '', '', '', '']
-        : [h.server, int(h.n), `${fixed(h.rssSettledMiB, 1)} → ${fixed(h.rssHeldMiB, 1)}`, `**${(h.rssPerConnBytes / 1024).toFixed(1)} KiB**`, int(h.heartbeatsPerS),
+        ? [h.server, int(h.n), `failed: ${h.error.split('\n')[0]}`, '', '', '', '', '', '', '']
+        : [h.server, int(h.n), `${fixed(h.rssSettledMiB, 1)} → ${fixed(h.rssHeldMiB, 1)}`, `**${(h.rssPerConnBytes / 1024).toFixed(1)} KiB**`,
+          h.heapUsedPerConnBytes === undefined ? '' : `${int(h.heapUsedPerConnBytes)} · ${int(h.heapTotalPerConnBytes ?? NaN)} · ${int(h.outsideHeapPerConnBytes ?? NaN)}`, int(h.heartbeatsPerS),
           `${fixed(h.heartbeatP50Ms, 1)} / ${fixed(h.heartbeatP99Ms, 1)}`, fixed(h.serverCores, 3), fixed(h.cpuUsPerHeartbeat, 1), fixed(h.setupS, 1)]),
     ),
     '',
