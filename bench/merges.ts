@@ -2,9 +2,10 @@
  * The embedded engine's background merge work per stored position, by positions-table merge setting: what the
  * schema's merge settings (src/store/schema.ts POSITIONS_MERGES) buy.
  *   npx tsx bench/merges.ts [--batches 40] [--rows 100000] [--interval-ms 500] [--rounds 3]
- *                           [--configs 'default|merge_selector_base = 20']
- * Each configuration runs in a child process of its own (the engine is one per process), in turn, round after
- * round. A child applies its settings to the real positions table (ALTER … MODIFY SETTING), then inserts
+ *                           [--configs 'merge_selector_base = 5|default|merge_selector_base = 20']
+ * `default` is the table as the migrations leave it (migration 5: base 10); `merge_selector_base = 5` is the
+ * engine's own default. Each configuration runs in a child process of its own (the engine is one per process), in
+ * turn, round after round. A child applies its settings to the real positions table (ALTER … MODIFY SETTING), then inserts
  * `--batches` RowBinary bodies of `--rows` rows (1,000 terminals, device time advancing, as the sink sends them)
  * one every `--interval-ms`, then waits until no merge runs (at most 120 s). CPU is the whole process
  * (/proc/self/stat: every engine thread), per row: while inserting ("window") and until merges settle
@@ -32,7 +33,7 @@ const { values: a } = parseArgs({
     rows: { type: 'string', default: '100000' },
     'interval-ms': { type: 'string', default: '500' },
     rounds: { type: 'string', default: '3' },
-    configs: { type: 'string', default: 'default|merge_selector_base = 20' },
+    configs: { type: 'string', default: 'merge_selector_base = 5|default|merge_selector_base = 20' },
     child: { type: 'string' },
   },
 });
