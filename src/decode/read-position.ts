@@ -12,7 +12,14 @@ import {
   EXTRA_RSSI,
   EXTRA_SATELLITES,
 } from '../../protocols/jt808/messages/extras.js';
-import { LOCATION_BASIC_LENGTH, STATUS_SOUTH, STATUS_WEST } from '../../protocols/jt808/messages/location.js';
+import {
+  coordinatesInRange,
+  LOCATION_BASIC_LENGTH,
+  LOCATION_TIME_OFFSET,
+  signedCoordinate,
+  STATUS_SOUTH,
+  STATUS_WEST,
+} from '../../protocols/jt808/messages/location.js';
 import type { PositionNumbers } from '../store/rows.js';
 
 /** The body does not decode (short, or a non-BCD time): readLocation's failure. */
@@ -37,10 +44,6 @@ export class PositionScratch implements PositionNumbers {
   signal = 0;
   backfill: 0 | 1 = 0;
 }
-
-const MAX_LAT_E6 = 90_000_000;
-const MAX_LON_E6 = 180_000_000;
-const TIME_OFFSET = 22;
 
 // The first well-formed item of each id the row keeps apart from `extras` (extras.ts readExtraItems' typed rule).
 const SEEN_MILEAGE = 1;
@@ -70,17 +73,17 @@ function u32(b: Uint8Array, o: number): number {
  */
 export function readPositionAt(buf: Uint8Array, start: number, end: number, utcOffsetMinutes: number, out: PositionScratch, x: Uint8Array, at: number): number {
   if (end - start < LOCATION_BASIC_LENGTH) return READ_FAILED;
-  const time = readBcdTime(buf, start + TIME_OFFSET, utcOffsetMinutes);
+  const time = readBcdTime(buf, start + LOCATION_TIME_OFFSET, utcOffsetMinutes);
   if (time === -1) return READ_FAILED;
   if (time === null) return READ_NO_TIME;
   const status = u32(buf, start + 4);
   const latRaw = u32(buf, start + 8);
   const lonRaw = u32(buf, start + 12);
-  // Out-of-range coordinates are stored as 0/0 (position-row.ts); hemisphere bits give the sign (location.ts).
-  const coordinatesValid = latRaw <= MAX_LAT_E6 && lonRaw <= MAX_LON_E6;
+  // Out-of-range coordinates are stored as 0/0 (position-row.ts).
+  const inRange = coordinatesInRange(latRaw, lonRaw);
   out.ts = Math.floor(time / 1000);
-  out.latE6 = !coordinatesValid ? 0 : (status & STATUS_SOUTH) !== 0 && latRaw !== 0 ? -latRaw : latRaw;
-  out.lonE6 = !coordinatesValid ? 0 : (status & STATUS_WEST) !== 0 && lonRaw !== 0 ? -lonRaw : lonRaw;
+  out.latE6 = inRange ? signedCoordinate(latRaw, status, STATUS_SOUTH) : 0;
+  out.lonE6 = inRange ? signedCoordinate(lonRaw, status, STATUS_WEST) : 0;
   out.speed = u16(buf, start + 18);
   out.direction = u16(buf, start + 20);
   out.altitude = u16(buf, start + 16);

@@ -28,6 +28,11 @@ export interface Migration {
   statements(db: Db): string[];
 }
 
+/** `ALTER … MODIFY SETTING` of the positions table (each shard's local table), or nothing where the server lacks it. */
+function positionsSetting(db: Db, supported: boolean, setting: string): string[] {
+  return supported ? [`ALTER TABLE ${db.local(POSITIONS.name)}${db.onCluster} MODIFY SETTING ${setting}`] : [];
+}
+
 export const MIGRATIONS: readonly Migration[] = [
   {
     version: 1,
@@ -50,19 +55,13 @@ export const MIGRATIONS: readonly Migration[] = [
     // One data file per part instead of one per column: a one-day track (11 columns) reads ≈20 % faster
     // (7.8 → 6.3 ms p50 on chdb), for +0.12–0.17 B/row (bench/api.ts; RESULTS.md "API: what was measured").
     // Applies to parts inserted from now on and their merges; a merge that takes in a wide part stays wide.
-    statements: (db) =>
-      db.info.features.compactParts
-        ? [`ALTER TABLE ${db.local(POSITIONS.name)}${db.onCluster} MODIFY SETTING ${COMPACT_POSITIONS}`]
-        : [],
+    statements: (db) => positionsSetting(db, db.info.features.compactParts, COMPACT_POSITIONS),
   },
   {
     version: 5,
     name: 'positions: wider merges',
     // Servers without the setting keep the default selector: only the merge work per row differs.
-    statements: (db) =>
-      db.info.features.mergeSelectorBase
-        ? [`ALTER TABLE ${db.local(POSITIONS.name)}${db.onCluster} MODIFY SETTING ${POSITIONS_MERGES}`]
-        : [],
+    statements: (db) => positionsSetting(db, db.info.features.mergeSelectorBase, POSITIONS_MERGES),
   },
 ];
 

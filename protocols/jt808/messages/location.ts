@@ -34,7 +34,21 @@ export const STATUS_WEST = 1 << 3;
 
 const MAX_LAT_E6 = 90_000_000;
 const MAX_LON_E6 = 180_000_000;
-const TIME_OFFSET = 22;
+/** Offset of the BCD time in a 0x0200 body. */
+export const LOCATION_TIME_OFFSET = 22;
+
+/** Raw latitude and longitude (unsigned DWORDs) within ±90° / ±180°: anything else is swapped or garbage (SPEC §10.8). */
+export function coordinatesInRange(latRaw: number, lonRaw: number): boolean {
+  return latRaw <= MAX_LAT_E6 && lonRaw <= MAX_LON_E6;
+}
+
+/**
+ * A raw coordinate signed by its hemisphere bit in `status` (STATUS_SOUTH or STATUS_WEST; SPEC §7.9: DWORDs are
+ * unsigned); `raw !== 0` avoids a -0.
+ */
+export function signedCoordinate(raw: number, status: number, hemisphereBit: number): number {
+  return (status & hemisphereBit) !== 0 && raw !== 0 ? -raw : raw;
+}
 
 /**
  * A decoded 0x0200 body. Optional fields are the typed extra items (SPEC §7.9.3); an absent item is
@@ -102,14 +116,13 @@ function u32(b: Buffer, o: number): number {
  */
 export function readLocation(buf: Buffer, start: number, end: number, utcOffsetMinutes: number): DecodeResult<Location> {
   if (end - start < LOCATION_BASIC_LENGTH) return fail('BODY_SHORT', end, `location needs ${LOCATION_BASIC_LENGTH} bytes, has ${end - start}`);
-  const time = readBcdTime(buf, start + TIME_OFFSET, utcOffsetMinutes);
-  if (time === -1) return fail('BAD_BCD', start + TIME_OFFSET, 'location time');
+  const time = readBcdTime(buf, start + LOCATION_TIME_OFFSET, utcOffsetMinutes);
+  if (time === -1) return fail('BAD_BCD', start + LOCATION_TIME_OFFSET, 'location time');
   const status = u32(buf, start + 4);
   const latRaw = u32(buf, start + 8);
   const lonRaw = u32(buf, start + 12);
-  // Hemisphere bits give the sign (SPEC §7.9: DWORDs are unsigned); `raw !== 0` avoids a -0.
-  const latE6 = (status & STATUS_SOUTH) !== 0 && latRaw !== 0 ? -latRaw : latRaw;
-  const lonE6 = (status & STATUS_WEST) !== 0 && lonRaw !== 0 ? -lonRaw : lonRaw;
+  const latE6 = signedCoordinate(latRaw, status, STATUS_SOUTH);
+  const lonE6 = signedCoordinate(lonRaw, status, STATUS_WEST);
   const speedRaw = u16(buf, start + 18);
   const extraStart = start + LOCATION_BASIC_LENGTH;
   const loc: Location = {
@@ -121,7 +134,7 @@ export function readLocation(buf: Buffer, start: number, end: number, utcOffsetM
     lonE6,
     lat: latE6 / 1e6,
     lon: lonE6 / 1e6,
-    coordinatesValid: latRaw <= MAX_LAT_E6 && lonRaw <= MAX_LON_E6,
+    coordinatesValid: coordinatesInRange(latRaw, lonRaw),
     altitudeM: u16(buf, start + 16),
     speedRaw,
     speedKmh: speedRaw / 10,
@@ -363,8 +376,8 @@ function writeBasic(out: Buffer, at: number, loc: LocationInput): void {
   out.writeUInt16BE(checkUint('altitude', loc.altitudeM ?? 0, 0xffff), at + 16);
   out.writeUInt16BE(checkUint('speed', tenths(loc.speedRaw, loc.speedKmh) ?? 0, 0xffff), at + 18);
   out.writeUInt16BE(checkUint('direction', loc.direction ?? 0, 0xffff), at + 20);
-  if (loc.time === null) out.fill(0, at + TIME_OFFSET, at + TIME_OFFSET + 6);
-  else writeBcdTime(out, at + TIME_OFFSET, loc.time, loc.utcOffsetMinutes ?? 480);
+  if (loc.time === null) out.fill(0, at + LOCATION_TIME_OFFSET, at + LOCATION_TIME_OFFSET + 6);
+  else writeBcdTime(out, at + LOCATION_TIME_OFFSET, loc.time, loc.utcOffsetMinutes ?? 480);
 }
 
 /** 0x0201 body (terminal side): WORD reply serial + 0x0200 body. */
