@@ -72,6 +72,8 @@ interface Held {
    */
   heapUsedPerConnBytes?: number;
   heapTotalPerConnBytes?: number;
+  /** Committed bytes per connection by V8 heap space, e.g. "old 1,900 · new 1,100". */
+  heapSpacesPerConn?: string;
   outsideHeapPerConnBytes?: number;
   heartbeatsPerS: number;
   /** Highest and median of the simulators' 1-s p99 during the hold, ms. */
@@ -98,11 +100,31 @@ function fdCount(pid: number): number {
 }
 
 /** The gateway's own memory gauges (prom-client's default metrics), bytes; empty for a server without /metrics. */
-async function memoryGauges(server: Server): Promise<{ heapUsed: number; heapTotal: number; rss: number } | undefined> {
+interface MemoryGauges {
+  heapUsed: number;
+  heapTotal: number;
+  rss: number;
+  /** Committed bytes per V8 heap space (new, old, code, large_object, …). */
+  spaces: Map<string, number>;
+}
+
+async function memoryGauges(server: Server): Promise<MemoryGauges | undefined> {
   if (!server.httpPort) return undefined;
   const text = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
   const gauge = (name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
-  return { heapUsed: gauge('nodejs_heap_size_used_bytes'), heapTotal: gauge('nodejs_heap_size_total_bytes'), rss: gauge('process_resident_memory_bytes') };
+  const spaces = new Map<string, number>();
+  for (const [, space, bytes] of text.matchAll(/^nodejs_heap_space_size_total_bytes\{space="(\w+)"\} (\S+)$/gm)) spaces.set(space!, Number(bytes));
+  return { heapUsed: gauge('nodejs_heap_size_used_bytes'), heapTotal: gauge('nodejs_heap_size_total_bytes'), rss: gauge('process_resident_memory_bytes'), spaces };
+}
+
+/** Per-connection growth of each heap space's committed size, largest first, e.g. "old 1,900 · new 1,100". */
+function spaceGrowth(m0: MemoryGauges, m1: MemoryGauges, n: number): string {
+  return [...m1.spaces]
+    .map(([space, bytes]) => [space, Math.round((bytes - (m0.spaces.get(space) ?? 0)) / n)] as const)
+    .filter(([, perConn]) => perConn !== 0)
+    .sort((x, y) => Math.abs(y[1]) - Math.abs(x[1]))
+    .map(([space, perConn]) => `${space} ${int(perConn)}`)
+    .join(' · ');
 }
 
 async function settledRss(pid: number): Promise<number> {
@@ -155,6 +177,7 @@ async function hold(kind: 'fleetgate' | 'baseline', n: number): Promise<Held> {
       h.heapUsedPerConnBytes = Math.round((mem1.heapUsed - mem0.heapUsed) / n);
       h.heapTotalPerConnBytes = Math.round((mem1.heapTotal - mem0.heapTotal) / n);
       h.outsideHeapPerConnBytes = Math.round((mem1.rss - mem1.heapTotal - (mem0.rss - mem0.heapTotal)) / n);
+      h.heapSpacesPerConn = spaceGrowth(mem0, mem1, n);
     }
     h.fds = fdCount(server.pid);
     h.rssHeldMiB = round(rss1 / 2 ** 20, 1);
@@ -217,7 +240,7 @@ async function main(): Promise<void> {
 function heapNote(h: Held): string {
   return h.heapUsedPerConnBytes === undefined
     ? ''
-    : ` (V8 heap used ${int(h.heapUsedPerConnBytes)}, committed ${int(h.heapTotalPerConnBytes ?? NaN)}, outside the heap ${int(h.outsideHeapPerConnBytes ?? NaN)})`;
+    : ` (V8 heap used ${int(h.heapUsedPerConnBytes)}, committed ${int(h.heapTotalPerConnBytes ?? NaN)} [${h.heapSpacesPerConn ?? ''}], outside the heap ${int(h.outsideHeapPerConnBytes ?? NaN)})`;
 }
 
 function markdown(rs: Held[], maxN: number, idleFds: number, loadEnd: [number, number, number], wallS: number): string {

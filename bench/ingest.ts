@@ -472,6 +472,7 @@ async function main(): Promise<void> {
   let half: { rate: number; perTerminal: number; fleetgate: Window[]; baseline: Window[] } | undefined;
   let rows: RowsCheck | undefined;
   let profiles: Record<string, ProfileSummary> | undefined;
+  let heapTrims: { count: number; pauseMs: number } | undefined;
   let perfs: Record<string, Partial<Record<'fleetgate' | 'baseline', PerfSummary>>> | undefined;
   try {
     for (const terminals of SIZES) {
@@ -515,6 +516,9 @@ async function main(): Promise<void> {
     await caughtUp(fg);
     const metrics = await scrape(fg).catch(() => new Map<string, number>());
     probe.close();
+    // Full collections the gateway asked for after connection storms (src/heap-trim.ts): each a pause inside the run.
+    heapTrims = { count: metrics.get('fleetgate_heap_trim_seconds_count') ?? NaN, pauseMs: Math.round((metrics.get('fleetgate_heap_trim_seconds_sum') ?? NaN) * 1000) };
+    log(`${elapsed()} heap trims (full collections after connection storms, start-up included): ${heapTrims.count}, ${heapTrims.pauseMs} ms of pauses in all`);
     log(`${elapsed()} stopping fleetgate (sink drains), then counting rows`);
     await fg.stop(60_000);
     await bl.stop();
@@ -561,7 +565,7 @@ async function main(): Promise<void> {
       ratio: round(median(pairRatios(half.fleetgate, half.baseline, (w) => w.cpuUsPerMsg)), 2),
       allInRatio: round(median(pairRatios(half.fleetgate, half.baseline, (w) => w.allInCpuUsPerMsg)), 2),
     },
-    rows, profiles, perf: perfs, windows, wallS: round((performance.now() - t0) / 1000, 0),
+    rows, heapTrims, profiles, perf: perfs, windows, wallS: round((performance.now() - t0) / 1000, 0),
   };
   writeJson('ingest', result);
   process.stdout.write(JSON.stringify({ ...result, windows: undefined }, null, 2) + '\n');

@@ -171,6 +171,8 @@ export interface Metrics {
   readonly sinkInsertErrors: Counter;
   /** fleetgate_sink_lag_seconds: now minus the receive time of the newest stored row. */
   readonly sinkLagSeconds: Gauge;
+  /** fleetgate_heap_trim_seconds: pauses of the full collections after connection storms (src/heap-trim.ts). */
+  readonly heapTrimSeconds: Histogram;
   /** fleetgate_api_request_duration_seconds{route,status}: route is the pattern (`GET /v1/tracks/:id`), never the URL. */
   readonly apiRequestSeconds: Histogram<'route' | 'status'>;
 }
@@ -219,6 +221,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     }),
     sinkInsertErrors: new Counter({ name: 'fleetgate_sink_insert_errors_total', help: 'Failed ClickHouse inserts.', registers }),
     sinkLagSeconds: gauge('fleetgate_sink_lag_seconds', 'Time from receipt to storage of the newest stored row.'),
+    heapTrimSeconds: new Histogram({
+      name: 'fleetgate_heap_trim_seconds', help: 'Pause of each full collection after a connection storm (and at start-up).', buckets: API_BUCKETS, registers,
+    }),
     apiRequestSeconds: new Histogram({
       name: 'fleetgate_api_request_duration_seconds', help: 'API request duration, by route and status.',
       labelNames: ['route', 'status'] as const, buckets: API_BUCKETS, registers,

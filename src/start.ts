@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { Config } from './config.js';
 import { createMetrics, gatewayMetrics } from './metrics.js';
 import { sampleIntoMetrics } from './observe.js';
+import { collectGarbage, HeapTrim } from './heap-trim.js';
 import { buildApi } from './api/app.js';
 import { TrackCache } from './api/tracks/cache.js';
 import { liveSessions, terminalDirectory } from './api-adapters.js';
@@ -129,6 +130,14 @@ export async function start(cfg: Config, log: Logger): Promise<Running> {
     connectionsPerIpPerSecond: cfg.connRatePerIp,
   });
 
+  const heapTrim = new HeapTrim({
+    minChurn: cfg.heapTrimChurn,
+    churn: () => gateway.connectionChurn,
+    collect: collectGarbage,
+    log: log.child({ component: 'heap' }),
+    trimmed: (pauseMs) => metrics.heapTrimSeconds.observe(pauseMs / 1000),
+  });
+
   // The sink's running totals, mirrored into its counters (rows of committed batches; failed attempts, each retry).
   const stopSampling = sampleIntoMetrics(metrics, { spool, sink });
 
@@ -157,6 +166,10 @@ export async function start(cfg: Config, log: Logger): Promise<Running> {
   const tcp = await gateway.listen(cfg.jt808Port, cfg.host);
   await api.listen({ port: cfg.httpPort, host: cfg.host });
   const httpPort = (api.server.address() as { port: number }).port;
+  // Start-up (migrations, the registry, the engine's first queries) leaves garbage of its own: collected before
+  // the first terminal, so the process starts from its working size.
+  if (cfg.heapTrimChurn > 0) await heapTrim.trim('start-up');
+  heapTrim.start();
   log.info({ jt808: tcp.port, http: httpPort, storage: cfg.clickhouseUrl ? 'server' : 'embedded', ack: cfg.ack }, 'fleetgate started');
 
   let stopping: Promise<void> | null = null;
@@ -172,6 +185,7 @@ export async function start(cfg: Config, log: Logger): Promise<Running> {
     stop() {
       stopping ??= (async () => {
         clearInterval(rollupTimer);
+        heapTrim.stop();
         stopSampling();
         await gateway.close(); // no new frames
         await api.close();

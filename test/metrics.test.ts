@@ -19,6 +19,7 @@ const NAMES = [
   'fleetgate_sink_rows_inserted_total',
   'fleetgate_sink_insert_errors_total',
   'fleetgate_sink_lag_seconds',
+  'fleetgate_heap_trim_seconds',
   'fleetgate_api_request_duration_seconds',
 ];
 

@@ -53,6 +53,7 @@ export class Gateway {
   private readonly expiryTimer: NodeJS.Timeout;
   private nextConnectionId = 1;
   private spoolPaused = false;
+  private churned = 0;
 
   constructor(deps: GatewayDeps) {
     const metrics = deps.metrics ?? NOOP_METRICS;
@@ -77,7 +78,9 @@ export class Gateway {
       }),
       out: new AnswerOut(),
       detach: (session) => {
-        if (this.live.delete(session)) this.admission.release();
+        if (!this.live.delete(session)) return;
+        this.admission.release();
+        this.churned++;
       },
     };
     deps.spool.onDurable((durable) => this.ctx.gate.release(durable));
@@ -103,6 +106,11 @@ export class Gateway {
     return this.live.size;
   }
 
+  /** Connections admitted plus connections closed since start: how much the fleet has churned (heap-trim.ts). */
+  get connectionChurn(): number {
+    return this.churned;
+  }
+
   listen(port: number, host: string): Promise<AddressInfo> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
@@ -125,6 +133,7 @@ export class Gateway {
     this.ctx.metrics.connectionOpened();
     const session = new Session(this.nextConnectionId++, ip, port, socket, this.ctx);
     this.live.add(session);
+    this.churned++;
     if (this.spoolPaused) session.pause();
   }
 

@@ -10,6 +10,7 @@ t.test('no env, no flags: every default', async (t) => {
     httpPort: 8080,
     maxConnections: 19000,
     connRatePerIp: 200,
+    heapTrimChurn: 1000,
     registration: 'open',
     allowlistFile: undefined,
     requireAuth: true,

@@ -5,7 +5,7 @@ const envNames = Object.keys(loadConfig([], {})).map((k) => `FLEETGATE_${k.repla
 
 t.test('the help text lists every setting with its flag and variable', async (t) => {
   const help = configHelp();
-  t.equal(envNames.length, 37);
+  t.equal(envNames.length, 38);
   for (const env of envNames) {
     t.match(help, env, env);
     const flag = `--${env.slice('FLEETGATE_'.length).toLowerCase().replace(/_/g, '-')}`;

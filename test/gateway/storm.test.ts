@@ -232,6 +232,9 @@ t.test(`reconnect storm: ${TERMINALS} terminals × ${STORMS} storms, all served,
   t.equal(gateway.sessions.size, 0, 'no session left');
   t.equal(authenticated(), 0, 'sessions gauge back to 0');
   t.equal((await m.connections.get()).values[0]?.value, 0, 'connections gauge back to 0');
+  // What the heap trim (src/heap-trim.ts) watches: every admitted connection counts once opened and once closed.
+  t.equal(gateway.connectionChurn % 2, 0, `churn ${gateway.connectionChurn}: each connection opened and closed`);
+  t.ok(gateway.connectionChurn >= 2 * TERMINALS * (STORMS + 1), 'at least two per terminal per connect (start-up and each storm)');
   const end = heapAfterGc();
   t.comment(`heap after everyone left: ${end.heapMb.toFixed(1)} MB (empty gateway at start ${empty.heapMb.toFixed(1)} MB)`);
   t.ok(end.heapMb <= empty.heapMb * 1.25 + 8, 'heap back near the empty gateway');
