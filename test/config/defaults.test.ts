@@ -33,7 +33,7 @@ t.test('no env, no flags: every default', async (t) => {
     clickhousePassword: undefined,
     clickhouseDatabase: 'fleetgate',
     clickhouseCluster: undefined,
-    batchRows: 100000,
+    batchRows: 300000,
     batchMs: 1000,
     rollupBuckets: 1,
     timezone: 'Asia/Shanghai',
