@@ -53,7 +53,7 @@ t.test('a storm is trimmed once, after the calm, and not while it goes on', asyn
   await r.at(1000);
   await r.at(30_000);
   t.equal(r.collected.length, 1, 'once per storm');
-  t.match(r.logs[0], { level: 'info', msg: 'heap trimmed', obj: { why: 'a burst of 200 connections opened or closed' } });
+  t.match(r.logs[0], { level: 'info', msg: 'heap trimmed', obj: { why: 'a burst of 200 connections opened or closed', pauseMs: Number, heapMiB: [Number, Number], rssMiB: [Number, Number] } });
 });
 
 t.test('small bursts, a major collection of V8 in the calm, and the minimum interval each prevent a trim', async (t) => {
