@@ -74,6 +74,9 @@ interface Held {
   heapTotalPerConnBytes?: number;
   /** Committed bytes per connection by V8 heap space, e.g. "old 1,900 · new 1,100". */
   heapSpacesPerConn?: string;
+  /** fleetgate: full collections it asked for by the end of the hold (start-up included), and their pauses in all. */
+  heapTrims?: number;
+  heapTrimPauseMs?: number;
   outsideHeapPerConnBytes?: number;
   heartbeatsPerS: number;
   /** Highest and median of the simulators' 1-s p99 during the hold, ms. */
@@ -190,7 +193,13 @@ async function hold(kind: 'fleetgate' | 'baseline', n: number): Promise<Held> {
     h.heartbeatP50Ms = round(median(active.map((p) => p.p50Ms)), 2);
     h.serverCores = round((c1.cpuMs - c0.cpuMs) / (c1.at - c0.at), 3);
     h.cpuUsPerHeartbeat = round(((c1.cpuMs - c0.cpuMs) * 1000) / Math.max(1, beats), 1);
-    if (kind === 'fleetgate') h.gatewayConnections = (await scrape(server).catch(() => new Map<string, number>())).get('fleetgate_connections');
+    if (kind === 'fleetgate') {
+      const mx = await scrape(server).catch(() => new Map<string, number>());
+      h.gatewayConnections = mx.get('fleetgate_connections');
+      // The full collections the gateway asked for (start-up, then after the connect storm): README "Memory per connection".
+      h.heapTrims = mx.get('fleetgate_heap_trim_seconds_count');
+      h.heapTrimPauseMs = Math.round((mx.get('fleetgate_heap_trim_seconds_sum') ?? NaN) * 1000);
+    }
   } catch (err) {
     h.error = (err as Error).message;
   } finally {
@@ -202,7 +211,8 @@ async function hold(kind: 'fleetgate' | 'baseline', n: number): Promise<Held> {
       (h.error
         ? `FAILED ${h.error}`
         : `RSS ${h.rssSettledMiB} → ${h.rssHeldMiB} MiB = ${int(h.rssPerConnBytes)} B/conn${heapNote(h)}; heartbeats ${int(h.heartbeatsPerS)}/s p50 ${h.heartbeatP50Ms} p99 ${h.heartbeatP99Ms} ms; ` +
-          `server ${fixed(h.serverCores, 2)} cores (${h.cpuUsPerHeartbeat} µs/heartbeat); setup ${h.setupS}s; fds ${h.fds}`),
+          `server ${fixed(h.serverCores, 2)} cores (${h.cpuUsPerHeartbeat} µs/heartbeat); setup ${h.setupS}s; fds ${h.fds}` +
+          (h.heapTrims === undefined ? '' : `; heap trims ${h.heapTrims} (${h.heapTrimPauseMs} ms)`)),
   );
   const cfg = `${kind} N=${n} heartbeat=${HEARTBEAT_S}s hold=${HOLD_S}s`;
   csv.row(cfg, 'rss_bytes/conn', h.rssPerConnBytes);
@@ -250,19 +260,21 @@ function markdown(rs: Held[], maxN: number, idleFds: number, loadEnd: [number, n
     `are online. RSS per connection = (VmRSS at the end of the hold − VmRSS of the settled server before any connection) / N. The largest N is`,
     `the open-file limit (${int(m.nofile)}, a hard limit here) minus the ${idleFds} descriptors the gateway holds idle minus ${FD_MARGIN}, rounded down: ${int(maxN)}.`,
     `Up to ${SIMS} simulator processes, each binding its own 127.0.1.x source addresses. Heartbeat latency: the simulators' 1-s p50/p99 during the hold (p99: highest).`,
-    `For fleetgate, what the RSS growth is made of, per connection, from its own /metrics at the same two points: V8 heap used and committed, and RSS outside the heap.`,
+    `For fleetgate, what the RSS growth is made of, per connection, from its own /metrics at the same two points: V8 heap used and committed (by heap space), and RSS outside the heap.`,
+    `fleetgate collects its heap once at start-up and once 10 s after the connect storm (README "Memory per connection"): "heap trims" counts both by the end of the hold, with their pauses added up.`,
     '',
     `Command: \`npx tsx bench/connections.ts --write${args}\` (${wallS} s).`,
     '',
     machineLine(m, loadEnd),
     '',
     table(
-      ['server', 'connections', 'RSS settled → held MiB', '**RSS per connection**', 'of it: V8 heap used · committed · outside, B', 'heartbeats/s', 'heartbeat p50 / p99 ms', 'server CPU (cores)', 'CPU µs/heartbeat', 'setup s'],
-      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ['server', 'connections', 'RSS settled → held MiB', '**RSS per connection**', 'of it: V8 heap used · committed [by space] · outside, B', 'heap trims (pauses ms)', 'heartbeats/s', 'heartbeat p50 / p99 ms', 'server CPU (cores)', 'CPU µs/heartbeat', 'setup s'],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
       rs.map((h) => h.error
-        ? [h.server, int(h.n), `failed: ${h.error.split('\n')[0]}`, '', '', '', '', '', '', '']
+        ? [h.server, int(h.n), `failed: ${h.error.split('\n')[0]}`, '', '', '', '', '', '', '', '']
         : [h.server, int(h.n), `${fixed(h.rssSettledMiB, 1)} → ${fixed(h.rssHeldMiB, 1)}`, `**${(h.rssPerConnBytes / 1024).toFixed(1)} KiB**`,
-          h.heapUsedPerConnBytes === undefined ? '' : `${int(h.heapUsedPerConnBytes)} · ${int(h.heapTotalPerConnBytes ?? NaN)} · ${int(h.outsideHeapPerConnBytes ?? NaN)}`, int(h.heartbeatsPerS),
+          h.heapUsedPerConnBytes === undefined ? '' : `${int(h.heapUsedPerConnBytes)} · ${int(h.heapTotalPerConnBytes ?? NaN)} [${h.heapSpacesPerConn ?? ''}] · ${int(h.outsideHeapPerConnBytes ?? NaN)}`,
+          h.heapTrims === undefined ? '' : `${h.heapTrims} (${h.heapTrimPauseMs})`, int(h.heartbeatsPerS),
           `${fixed(h.heartbeatP50Ms, 1)} / ${fixed(h.heartbeatP99Ms, 1)}`, fixed(h.serverCores, 3), fixed(h.cpuUsPerHeartbeat, 1), fixed(h.setupS, 1)]),
     ),
     '',
