@@ -5,13 +5,7 @@
  * it to the object path byte for byte.
  */
 import { readBcdTime } from '../../protocols/jt808/bcd.js';
-import {
-  EXTRA_CARRIAGE_TEMP,
-  EXTRA_FUEL,
-  EXTRA_MILEAGE,
-  EXTRA_RSSI,
-  EXTRA_SATELLITES,
-} from '../../protocols/jt808/messages/extras.js';
+import { EXTRA_FUEL, EXTRA_MILEAGE, EXTRA_RSSI, EXTRA_SATELLITES } from '../../protocols/jt808/messages/extras.js';
 import {
   coordinatesInRange,
   LOCATION_BASIC_LENGTH,
@@ -50,7 +44,6 @@ const SEEN_MILEAGE = 1;
 const SEEN_FUEL = 2;
 const SEEN_RSSI = 4;
 const SEEN_SATELLITES = 8;
-const SEEN_CARRIAGE_TEMP = 16;
 
 function u16(b: Uint8Array, o: number): number {
   return (b[o] << 8) | b[o + 1];
@@ -68,8 +61,7 @@ function u32(b: Uint8Array, o: number): number {
  * The extras are what `extraItemsHex(loc, false)` writes, as bytes. That function re-encodes typed items from
  * their values, in the order the decoder saw them (ascending ids, or the recorded wire order), so it gives back
  * the wire bytes of every complete item, then a truncated tail verbatim, less the first well-formed mileage
- * (0x01/4), fuel (0x02/2), RSSI (0x30/1) and satellites (0x31/1), which have columns. One value does not
- * come back as sent: carriage temperature 0x8000 ("minus zero" in sign-magnitude) reads as 0 and is written 0x0000.
+ * (0x01/4), fuel (0x02/2), RSSI (0x30/1) and satellites (0x31/1), which have columns.
  */
 export function readPositionAt(buf: Uint8Array, start: number, end: number, utcOffsetMinutes: number, out: PositionScratch, x: Uint8Array, at: number): number {
   if (end - start < LOCATION_BASIC_LENGTH) return READ_FAILED;
@@ -119,10 +111,7 @@ export function readPositionAt(buf: Uint8Array, start: number, end: number, utcO
       seen |= SEEN_SATELLITES;
       out.satellites = buf[v];
     } else {
-      const minusZero = id === EXTRA_CARRIAGE_TEMP && len === 2 && (seen & SEEN_CARRIAGE_TEMP) === 0 && u16(buf, v) === 0x8000;
-      if (id === EXTRA_CARRIAGE_TEMP && len === 2) seen |= SEEN_CARRIAGE_TEMP;
       for (let i = p, e = v + len; i < e; i++) x[n++] = buf[i];
-      if (minusZero) x[n - 2] = 0;
     }
     p = v + len;
   }

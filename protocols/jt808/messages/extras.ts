@@ -248,15 +248,17 @@ function readTyped(b: Buffer, id: number, len: number, v: number, loc: Location)
 /**
  * 0x06 carriage temperature: the 2019 text says "highest bit 1 = negative", range ±32767, i.e.
  * sign-magnitude. EMQX reads two's complement and go-jt808 unsigned (SPEC §11); we follow the text.
+ * 0x8000 ("minus zero") reads as -0: 0 °C to any arithmetic or JSON, and written back as 0x8000, so the
+ * stored extras keep the wire bytes.
  */
 export function signMagnitude16(word: number): number {
   const m = word & 0x7fff;
-  return (word & 0x8000) !== 0 && m !== 0 ? -m : m;
+  return (word & 0x8000) !== 0 ? -m : m;
 }
 
-/** Inverse of `signMagnitude16` for |value| ≤ 32767. */
+/** Inverse of `signMagnitude16` for |value| ≤ 32767 (-0 → 0x8000). */
 export function toSignMagnitude16(value: number): number {
-  return value < 0 ? 0x8000 | -value : value;
+  return value < 0 || Object.is(value, -0) ? 0x8000 | -value : value;
 }
 
 // ---------------------------------------------------------------------------------------------------

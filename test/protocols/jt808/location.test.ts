@@ -172,7 +172,7 @@ const FIXTURES: Fixture[] = [
     expect: { tirePressure: '64646464' + 'ff'.repeat(26), carriageTempC: -20, recorderSpeedKmh: 62.5, alarmEventId: 7, extras: [] },
   },
   {
-    name: '0x0200 0x06 +25 °C, 0x06 0x8000 is 0 (not -0)',
+    name: '0x0200 0x06 +25 °C, then a second 0x06 (0x8000) kept raw',
     hex: `${BASIC_BJ} 06 02 0019 06 02 8000`,
     expect: { carriageTempC: 25 },
     extras: [{ id: 0x06, len: 2, raw: '8000' }],
@@ -701,6 +701,16 @@ t.test('row extras = received bytes minus the column items (fixtures and vectors
     const loc = mustDecode(t, decode0200(body, OPTS));
     t.equal(toPositionRow('1', loc, 0, 0).extras, wireResidualHex(body), body.toString('hex', 28, 40));
   }
+});
+
+t.test('carriage temperature 0x8000 ("minus zero" in sign-magnitude): 0 °C, stored and re-encoded as sent', async (t) => {
+  const body = hexToBuffer(`${BASIC_BJ} 06 02 8000`);
+  const loc = mustDecode(t, decode0200(body, OPTS));
+  t.ok(Object.is(loc.carriageTempC, -0), 'reads as -0');
+  t.equal(JSON.stringify({ c: loc.carriageTempC }), '{"c":0}', 'which is 0 to JSON');
+  t.equal(toPositionRow('1', loc, 0, 0).extras, '06028000', 'the row keeps the wire bytes');
+  t.equal(encode0200({ ...loc, utcOffsetMinutes: 480 }).toString('hex'), body.toString('hex'), 're-encodes byte-exact');
+  t.equal(encode0200({ ...loc, carriageTempC: 0, utcOffsetMinutes: 480 }).toString('hex', 28), '06020000', 'a plain 0 is 0x0000');
 });
 
 t.test('extra items in a non-standard order: wire order recorded, bytes reproduced', async (t) => {
