@@ -21,6 +21,8 @@ export interface RegistrationInfo {
   version?: string;
 }
 
+const MAX_SHARED_TEXTS = 4096;
+
 export type RegistrationOutcome = { result: typeof REGISTER_OK; authCode: string } | { result: typeof REGISTER_TERMINAL_NOT_IN_DB };
 
 function newAuthCode(): string {
@@ -34,6 +36,7 @@ function digest(code: string): Buffer {
 
 export class TerminalRegistry {
   private readonly records = new Map<string, TerminalRecord>();
+  private readonly texts = new Map<string, string>();
   private pendingSave: TerminalRecord[] = [];
   private saveWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
   private saving = false;
@@ -45,7 +48,12 @@ export class TerminalRegistry {
 
   static async open(store: RegistryStore, policy: RegistrationPolicy): Promise<TerminalRegistry> {
     const reg = new TerminalRegistry(store, policy);
-    for (const rec of await store.loadAll()) reg.records.set(rec.id, rec);
+    for (const rec of await store.loadAll()) {
+      if (rec.makerId !== undefined) rec.makerId = reg.shared(rec.makerId);
+      if (rec.model !== undefined) rec.model = reg.shared(rec.model);
+      if (rec.version !== undefined) rec.version = reg.shared(rec.version);
+      reg.records.set(rec.id, rec);
+    }
     return reg;
   }
 
@@ -70,7 +78,7 @@ export class TerminalRegistry {
     if (this.policy === 'allowlist' && !existing?.provisioned) return { result: REGISTER_TERMINAL_NOT_IN_DB };
     const rec: TerminalRecord = {
       ...existing,
-      ...stripUndefined(info),
+      ...stripUndefined({ ...info, makerId: this.shared(info.makerId), model: this.shared(info.model), version: this.shared(info.version) }),
       id,
       authCode: existing?.authCode || newAuthCode(),
       provisioned: existing?.provisioned ?? false,
@@ -79,6 +87,18 @@ export class TerminalRegistry {
     this.records.set(id, rec);
     await this.persist(rec);
     return { result: REGISTER_OK, authCode: rec.authCode };
+  }
+
+  /**
+   * One string per distinct maker, model and firmware version: a fleet has a handful, and each registered terminal
+   * kept its own copies (~0.1 KB per terminal, bench/RESULTS.md "Connections"). Bounded, so junk texts cannot grow it.
+   */
+  private shared(text: string | undefined): string | undefined {
+    if (text === undefined) return undefined;
+    const known = this.texts.get(text);
+    if (known !== undefined) return known;
+    if (this.texts.size < MAX_SHARED_TEXTS) this.texts.set(text, text);
+    return text;
   }
 
   /** Adds terminals to the allowlist (API or CSV provisioning). Existing codes are kept. */
