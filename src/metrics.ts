@@ -112,6 +112,13 @@ export class CounterFamily<K extends string | number = string> {
   child(key: K): CounterCell {
     return this.cells.get(key);
   }
+
+  /** The sum over every label value (what the family counted in all). */
+  total(): number {
+    let sum = 0;
+    for (const cell of this.cells.byLabel.values()) sum += cell.value;
+    return sum;
+  }
 }
 
 /** A gauge with one label whose values are set through cached cells. */

@@ -133,6 +133,8 @@ export async function start(cfg: Config, log: Logger): Promise<Running> {
   const heapTrim = new HeapTrim({
     minChurn: cfg.heapTrimChurn,
     churn: () => gateway.connectionChurn,
+    frames: () => metrics.frames.total(),
+    connections: () => gateway.connections,
     collect: collectGarbage,
     log: log.child({ component: 'heap' }),
     trimmed: (pauseMs) => metrics.heapTrimSeconds.observe(pauseMs / 1000),

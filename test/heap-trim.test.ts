@@ -7,6 +7,8 @@ interface Rig {
   trim: HeapTrim;
   clock: { now: number };
   churn: { total: number };
+  /** Frames received so far and connections open: how busy the calm is. */
+  traffic: { frames: number; connections: number };
   collected: number[];
   logs: Array<{ level: string; msg: string; obj: object }>;
   /** Advances the clock by `ms` and ticks, as the 1-s timer would. */
@@ -16,11 +18,14 @@ interface Rig {
 function rig(o: Partial<HeapTrimOptions> = {}): Rig {
   const clock = { now: 1_000_000 };
   const churn = { total: 0 };
+  const traffic = { frames: 0, connections: 1000 };
   const collected: number[] = [];
   const logs: Rig['logs'] = [];
   const trim = new HeapTrim({
     minChurn: 100,
     churn: () => churn.total,
+    frames: () => traffic.frames,
+    connections: () => traffic.connections,
     collect: async () => {
       collected.push(clock.now);
     },
@@ -31,7 +36,7 @@ function rig(o: Partial<HeapTrimOptions> = {}): Rig {
     ...o,
   });
   return {
-    trim, clock, churn, collected, logs,
+    trim, clock, churn, traffic, collected, logs,
     async at(ms) {
       clock.now += ms;
       await trim.tick();
@@ -97,6 +102,25 @@ t.test('small bursts, a major collection of V8 in the calm, and the minimum inte
   off.trim.start();
   t.same(off.collected, [], 'minChurn 0: start() arms nothing');
   off.trim.stop();
+});
+
+t.test('a busy calm puts the trim off until a quiet one', async (t) => {
+  const r = rig();
+  r.churn.total = 1000;
+  await r.at(1000);
+  // 1,000 connections sending 2 frames/s each: twice the default limit of 1 per connection.
+  for (let i = 0; i < 25; i++) {
+    r.traffic.frames += 2000;
+    await r.at(1000);
+  }
+  t.same(r.collected, [], 'no trim while the terminals send 2 frames/s each');
+  // Calms are watched 10 s at a time; the one after the busy seconds ends is quiet throughout.
+  for (let i = 0; i < 20; i++) {
+    r.traffic.frames += 900;
+    await r.at(1000);
+  }
+  t.equal(r.collected.length, 1, 'trimmed within a calm of 0.9 frames/s per connection');
+  t.match(r.logs[0], { obj: { why: 'a burst of 1000 connections opened or closed' } });
 });
 
 t.test('a runtime without the collection turns the trim off with one warning, never a throw', async (t) => {

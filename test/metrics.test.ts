@@ -155,3 +155,11 @@ t.test('cost of a cached increment (printed, not asserted; see bench/metrics.ts)
   t.comment(`held cell inc: ${held.toFixed(2)} ns/op; child(id).inc: ${looked.toFixed(2)} ns/op (budget 50 ns)`);
   t.equal(cell.value, 3 * n);
 });
+
+t.test('CounterFamily.total sums every label value', async (t) => {
+  const m = createMetrics({ defaultMetrics: false });
+  t.equal(m.frames.total(), 0);
+  m.frames.child(0x0200).inc(5);
+  m.frames.child(0x0002).inc();
+  t.equal(m.frames.total(), 6);
+});

@@ -56,7 +56,7 @@ export const settings = {
     connRatePerIp: setting(int(0, 1_000_000), 200,
       'New terminal connections accepted per second per IP address (0 = no limit, e.g. for a simulator on one host).'),
     heapTrimChurn: setting(int(0, 10_000_000), 1000,
-      'After this many connections opened or closed in one burst and 10 s of calm, collect the burst\'s garbage at once (one pause, ~0.1 s at 19,000 connections) rather than in ~100 s; also once at start-up. 0 = off.'),
+      'After this many connections opened or closed in one burst, and 10 s of calm with at most 1 frame/s per connection, collect the burst\'s garbage at once (one pause, ~0.1 s at 19,000 connections) rather than in ~100 s; also once at start-up. 0 = off.'),
   }),
   ...group('Terminals', {
     registration: setting(oneOf(['open', 'allowlist']), 'open',
