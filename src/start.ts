@@ -168,8 +168,8 @@ export async function start(cfg: Config, log: Logger): Promise<Running> {
   const tcp = await gateway.listen(cfg.jt808Port, cfg.host);
   await api.listen({ port: cfg.httpPort, host: cfg.host });
   const httpPort = (api.server.address() as { port: number }).port;
-  // Start-up (migrations, the registry, the engine's first queries) leaves garbage of its own: collected before
-  // the first terminal, so the process starts from its working size.
+  // Start-up (migrations, the registry, the engine's first queries) leaves garbage of its own: collected once the
+  // servers listen, before terminals arrive in number, so the process starts from its working size.
   if (cfg.heapTrimChurn > 0) await heapTrim.trim('start-up');
   heapTrim.start();
   log.info({ jt808: tcp.port, http: httpPort, storage: cfg.clickhouseUrl ? 'server' : 'embedded', ack: cfg.ack }, 'fleetgate started');
