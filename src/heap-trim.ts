@@ -75,7 +75,8 @@ export class HeapTrim {
   /** Starts watching (a 1-s timer and V8's major collections); nothing when minChurn is 0. */
   start(): void {
     if (this.o.minChurn <= 0 || this.timer) return;
-    this.timer = setInterval(() => void this.tick(), this.o.tickMs ?? 1000);
+    // A failure here must never become an unhandled rejection (which ends the process).
+    this.timer = setInterval(() => void this.tick().catch((err: unknown) => this.o.log.warn({ err }, 'heap trim check failed')), this.o.tickMs ?? 1000);
     this.timer.unref();
     // A major collection V8 ran by itself during the calm already freed the storm's garbage.
     this.observer = new PerformanceObserver((list) => {
