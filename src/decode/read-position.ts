@@ -5,6 +5,7 @@
  * it to the object path byte for byte.
  */
 import { readBcdTime } from '../../protocols/jt808/bcd.js';
+import { u16, u32 } from '../../protocols/jt808/bytes.js';
 import { EXTRA_FUEL, EXTRA_MILEAGE, EXTRA_RSSI, EXTRA_SATELLITES } from '../../protocols/jt808/messages/extras.js';
 import {
   coordinatesInRange,
@@ -44,14 +45,6 @@ const SEEN_MILEAGE = 1;
 const SEEN_FUEL = 2;
 const SEEN_RSSI = 4;
 const SEEN_SATELLITES = 8;
-
-function u16(b: Uint8Array, o: number): number {
-  return (b[o] << 8) | b[o + 1];
-}
-
-function u32(b: Uint8Array, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
-}
 
 /**
  * Reads the 0x0200 body `buf[start, end)` (terminal clock at `utcOffsetMinutes`) into `out` (all but recvTs and

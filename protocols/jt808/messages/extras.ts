@@ -17,6 +17,7 @@
  * the decoder records the wire order (`extraOrder`, rare) and the way back follows it, so re-encoding a
  * decoded location always gives its bytes back.
  */
+import { u16, u32 } from '../bytes.js';
 import type { Location } from './location.js';
 
 export const EXTRA_MILEAGE = 0x01;
@@ -53,14 +54,6 @@ export interface TruncatedExtra {
   offset: number;
   /** The bytes from its id byte to the end of the body, as received (a view). */
   raw: Buffer;
-}
-
-function u16(b: Buffer, o: number): number {
-  return (b[o] << 8) | b[o + 1];
-}
-
-function u32(b: Buffer, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 }
 
 /**

@@ -12,6 +12,7 @@
  * closures, no strings, and no view of the extra-item region (≈55 ns each): typed items are re-encoded
  * from their values when needed (extras.ts `extraItemsHex`).
  */
+import { u16, u32 } from '../bytes.js';
 import { readBcdTime, writeBcdTime } from '../bcd.js';
 import { fail, ok, type DecodeResult } from '../errors.js';
 import { extraItemsHex, readExtraItems, type ExtraItem, type TruncatedExtra, type TypedExtraItems } from './extras.js';
@@ -100,14 +101,6 @@ export interface Location extends TypedExtraItems<Buffer> {
   extraOrder?: number[];
   /** A last item whose declared length passes the end of the body: not read, kept raw. */
   truncatedExtra?: TruncatedExtra;
-}
-
-function u16(b: Buffer, o: number): number {
-  return (b[o] << 8) | b[o + 1];
-}
-
-function u32(b: Buffer, o: number): number {
-  return ((b[o] << 24) | (b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]) >>> 0;
 }
 
 /**
